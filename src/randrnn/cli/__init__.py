@@ -1,0 +1,26 @@
+"""The ``randrnn`` command line: thin wrappers around the public API.
+
+Commands: ``info``, ``simulate``, ``dmft``, ``spectrum`` (one module each in this package).
+"""
+
+from __future__ import annotations
+
+import click
+
+from randrnn import __version__
+from randrnn.cli import dmft as _dmft
+from randrnn.cli import info as _info
+from randrnn.cli import simulate as _simulate
+from randrnn.cli import spectrum as _spectrum
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="randrnn")
+def main() -> None:
+    """Theory and simulation of large random recurrent networks."""
+
+
+main.add_command(_info.command)
+main.add_command(_simulate.command)
+main.add_command(_dmft.command)
+main.add_command(_spectrum.command)

@@ -1,0 +1,66 @@
+"""Bibliographic registry: the papers randrnn implements, keyed as in ``docs/references.bib``.
+
+- :func:`cite` -- BibTeX entries for the references a result carries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REFERENCES: dict[str, str] = {
+    "sompolinsky1988": (
+        "@article{sompolinsky1988,\n  author = {Sompolinsky, H. and Crisanti, A. and Sommers, H. J.},\n"
+        "  title = {Chaos in Random Neural Networks},\n  journal = {Phys. Rev. Lett.},\n"
+        "  volume = {61}, pages = {259--262}, year = {1988}}"
+    ),
+    "clark2026": (
+        "@article{clark2026,\n  author = {Clark, David G.},\n"
+        "  title = {Linear equivalence of nonlinear recurrent neural networks},\n"
+        "  journal = {arXiv:2604.23489}, year = {2026}}"
+    ),
+    "shen2025": (
+        "@article{shen2025,\n  author = {Shen, Xuanyu and Hu, Yu},\n"
+        "  title = {Covariance spectrum of nonlinear recurrent networks},\n"
+        "  journal = {arXiv:2508.05288}, year = {2025}}"
+    ),
+    "hu2022": (
+        "@article{hu2022,\n  author = {Hu, Yu and Sompolinsky, Haim},\n"
+        "  title = {The spectrum of covariance matrices of randomly connected recurrent neuronal"
+        " networks with linear dynamics},\n  journal = {PLoS Comput. Biol.},\n"
+        "  volume = {18}, pages = {e1010327}, year = {2022}}"
+    ),
+    "clark2023": (
+        "@article{clark2023,\n  author = {Clark, David G. and Abbott, L. F. and Litwin-Kumar, Ashok},\n"
+        "  title = {Dimension of Activity in Random Neural Networks},\n"
+        "  journal = {Phys. Rev. Lett.}, volume = {131}, pages = {118401}, year = {2023}}"
+    ),
+    "chotibut2025": (
+        "@article{chotibut2025,\n  author = {Chotibut, Thiparat and Evnin, Oleg and Horinouchi, Weerachart},\n"
+        "  title = {Random matrix theory of sparse neuronal networks with heterogeneous timescales},\n"
+        "  journal = {arXiv:2512.12767}, year = {2025}}"
+    ),
+    "gardiner2009": (
+        "@book{gardiner2009,\n  author = {Gardiner, C. W.},\n  title = {Stochastic Methods},\n"
+        "  publisher = {Springer}, edition = {4}, year = {2009}}"
+    ),
+}
+
+
+def cite(result: Any) -> str:
+    """Return the BibTeX entries for the references carried by ``result``.
+
+    Parameters
+    ----------
+    result : object
+        Any randrnn result with a ``references`` attribute (tuple of keys), or an iterable of keys.
+
+    Returns
+    -------
+    str
+        Concatenated BibTeX entries.
+    """
+    keys = getattr(result, "references", result)
+    unknown = [k for k in keys if k not in REFERENCES]
+    if unknown:
+        raise ValueError(f"`references` must be keys of {sorted(REFERENCES)}; got {unknown!r}.")
+    return "\n\n".join(REFERENCES[k] for k in keys)
