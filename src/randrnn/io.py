@@ -118,7 +118,13 @@ def provenance() -> dict[str, Any]:
     }
 
 
-def save_dataset(ds: Any, path: str | os.PathLike[str], *, group: str | None = None) -> Path:
+def save_dataset(
+    ds: Any,
+    path: str | os.PathLike[str],
+    *,
+    group: str | None = None,
+    into_existing: bool = False,
+) -> Path:
     """Write an ``xarray.Dataset`` to a Zarr store atomically.
 
     Dataset attributes that are dicts or lists are stored as JSON strings.
@@ -131,6 +137,9 @@ def save_dataset(ds: Any, path: str | os.PathLike[str], *, group: str | None = N
         Destination store (a directory).
     group : str, optional
         Zarr group inside the store.
+    into_existing : bool
+        Write into ``path`` directly (``mode="a"``), for a store that is itself being built
+        under a temporary name (see :class:`AtomicDirectory`).
 
     Returns
     -------
@@ -142,6 +151,9 @@ def save_dataset(ds: Any, path: str | os.PathLike[str], *, group: str | None = N
         k: (to_json(v) if isinstance(v, (dict, list, tuple)) else _jsonable(v))
         for k, v in ds.attrs.items()
     }
+    if into_existing:
+        ds.to_zarr(path, mode="a", group=group, consolidated=False)
+        return Path(path)
     with AtomicDirectory(path) as tmp:
         ds.to_zarr(tmp, mode="w", group=group, consolidated=False)
     return Path(path)
@@ -211,3 +223,62 @@ def check_keys(section: str, given: dict[str, Any], valid: list[str] | tuple[str
         raise ValueError(
             f"unknown key(s) {unknown} in [{section}]; valid keys: {sorted(valid)}."
         )
+
+
+# ----------------------------------------------------------------------------------------------
+# Experiment configs: TOML tables map 1:1 onto the spec dataclasses.
+
+#: tables of an experiment config and the dataclass fields each accepts
+CONFIG_TABLES = ("ensemble", "network", "simulation", "seeds")
+
+DEFAULT_SIMULATE_CONFIG: dict[str, Any] = {
+    "ensemble": {"kind": "gaussian", "n": 1000, "g": 2.0},
+    "network": {"phi": "tanh", "tau": 1.0, "sigma": 0.0, "sigma_b": 0.0},
+    "simulation": {"dt": 0.05, "t_max": 200.0, "burn_in": 50.0, "n_trials": 16},
+    "seeds": {"coupling": 0, "input": 1, "initial": 2, "noise": 3},
+}
+
+
+def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated table-by-table with ``override`` (one level of nesting)."""
+    out = json.loads(json.dumps(base))
+    for key, val in override.items():
+        if isinstance(val, dict) and isinstance(out.get(key), dict):
+            out[key].update(val)
+        else:
+            out[key] = val
+    return out
+
+
+def experiment_from_config(config: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """Build ``(RateNetwork, Seeds, SimulationSettings)`` from a config mapping.
+
+    Parameters
+    ----------
+    config : dict
+        Tables ``ensemble``, ``network``, ``simulation``, ``seeds``; keys are the dataclass
+        fields. Unknown tables or keys raise ``ValueError`` listing the valid ones.
+
+    Returns
+    -------
+    tuple
+        The network spec, the seeds and the simulation settings.
+    """
+    from randrnn.ensembles import ensemble_from_config
+    from randrnn.networks import RateNetwork, Seeds
+    from randrnn.simulate import SimulationSettings
+
+    check_keys("config", config, CONFIG_TABLES)
+    ens = ensemble_from_config(config.get("ensemble", {}))
+    net_cfg = dict(config.get("network", {}))
+    check_keys("network", net_cfg, ("phi", "tau", "sigma", "sigma_b", "b"))
+    network = RateNetwork(ensemble=ens, **net_cfg)
+    seeds_cfg = config.get("seeds", {})
+    check_keys("seeds", seeds_cfg, tuple(Seeds.__dataclass_fields__))
+    seeds = Seeds(**seeds_cfg)
+    sim_cfg = dict(config.get("simulation", {}))
+    check_keys("simulation", sim_cfg, tuple(SimulationSettings.__dataclass_fields__))
+    if "record_units" in sim_cfg:
+        sim_cfg["record_units"] = tuple(sim_cfg["record_units"])
+    settings = SimulationSettings(**sim_cfg)
+    return network, seeds, settings

@@ -39,6 +39,12 @@ REFERENCES: dict[str, str] = {
         "  title = {Random matrix theory of sparse neuronal networks with heterogeneous timescales},\n"
         "  journal = {arXiv:2512.12767}, year = {2025}}"
     ),
+    "neri2020": (
+        "@article{neri2020,\n  author = {Neri, Izaak and Metz, Fernando Lucas},\n"
+        "  title = {Linear stability analysis of large dynamical systems on random directed"
+        " graphs},\n"
+        "  journal = {Phys. Rev. Research}, volume = {2}, pages = {033313}, year = {2020}}"
+    ),
     "gardiner2009": (
         "@book{gardiner2009,\n  author = {Gardiner, C. W.},\n  title = {Stochastic Methods},\n"
         "  publisher = {Springer}, edition = {4}, year = {2009}}"

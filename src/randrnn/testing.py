@@ -18,9 +18,14 @@ def assert_within_se(
     *,
     z: float = 5.0,
     bias: ArrayLike = 0.0,
+    dof: int | None = None,
     label: str = "estimate",
 ) -> None:
     """Assert ``|estimate - expected| <= z * se + bias`` elementwise.
+
+    When ``se`` is itself estimated from ``dof + 1`` batches, ``(estimate - expected) / se`` is
+    t-distributed: with ``dof`` given, ``z`` is replaced by the t quantile with the same
+    two-sided tail probability as ``z`` under a normal (``z = 5``: 6e-7 per element).
 
     Parameters
     ----------
@@ -30,6 +35,8 @@ def assert_within_se(
         Allowed number of standard errors; 5 gives a per-element false-failure rate of ~6e-7.
     bias : array_like
         Documented allowance for systematic (e.g. finite-size) deviations.
+    dof : int, optional
+        Degrees of freedom of the standard-error estimate (``n_blocks - 1``).
     label : str
         Name used in the failure message.
 
@@ -38,6 +45,10 @@ def assert_within_se(
     AssertionError
         Reporting the worst z-score and where it occurred.
     """
+    if dof is not None:
+        from scipy import stats
+
+        z = float(stats.t.isf(stats.norm.sf(z), dof))
     est = np.asarray(estimate, dtype=float)
     exp = np.asarray(expected, dtype=float)
     err = np.asarray(se, dtype=float)

@@ -1,11 +1,93 @@
-"""``randrnn simulate``: placeholder until the simulator lands."""
+"""``randrnn simulate``: run the simulator on a config and write its statistics."""
 
 from __future__ import annotations
+
+import time
+from pathlib import Path
 
 import click
 
 
+def config_options(func):  # noqa: ANN001, ANN201
+    """Attach ``CONFIG`` and ``--set`` to a command."""
+    func = click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a config entry, e.g. --set ensemble.g=3 --set simulation.t_max=500.",
+    )(func)
+    return click.argument("config", required=False, type=click.Path(exists=True, dir_okay=False))(
+        func
+    )
+
+
+def load_config(config: str | None, overrides: tuple[str, ...], default: dict) -> dict:
+    """Default config, updated by a TOML file and ``--set`` overrides."""
+    from randrnn import io
+
+    cfg = default
+    if config is not None:
+        cfg = io.merge_config(cfg, io.load_toml(config))
+    return io.apply_overrides(cfg, list(overrides))
+
+
 @click.command("simulate")
-def command() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("`randrnn simulate` is not implemented yet.")
+@config_options
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output dir.")
+def command(config: str | None, overrides: tuple[str, ...], out: str) -> None:
+    """Simulate a network and write DIR/simulation.zarr and DIR/summary.json.
+
+    With no CONFIG, a built-in default runs (tanh, N = 1000, g = 2, 16 trials x 200 tau).
+    """
+    from randrnn import io
+    from randrnn.errors import DivergenceError
+    from randrnn.networks import realize
+    from randrnn.simulate import simulate
+
+    t0 = time.perf_counter()
+    try:
+        cfg = load_config(config, overrides, io.DEFAULT_SIMULATE_CONFIG)
+        network, seeds, settings = io.experiment_from_config(cfg)
+    except (ValueError, TypeError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    out_dir = Path(out)
+    store = out_dir / "simulation.zarr"
+    real = realize(network, seeds)
+    t_real = time.perf_counter()
+    try:
+        with io.AtomicDirectory(store) as tmp:
+            traj = str(tmp) if settings.record_units else None
+            sim = simulate(real, settings, trajectory_store=traj)
+            ds = sim.to_xarray()
+            ds.attrs["config"] = cfg
+            io.save_dataset(ds, tmp, into_existing=True)
+    except (ValueError, TypeError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    except DivergenceError as exc:
+        raise click.ClickException(f"{exc} No output was written.") from exc
+    t_end = time.perf_counter()
+    et = sim.equal_time
+    summary = {
+        "config": cfg,
+        "seeds": seeds.to_dict(),
+        "versions": io.provenance(),
+        "seconds": {
+            "realize": t_real - t0,
+            **{f"simulate_{k}": v for k, v in sim.seconds.items()},
+            "total": t_end - t0,
+        },
+        "var_x": et.var_x,
+        "var_x_se": et.var_x_se,
+        "var_phi": et.var_phi,
+        "var_phi_se": et.var_phi_se,
+        "t_sampled": sim.t_sampled,
+        "n_steps": sim.n_steps,
+        "store": str(store),
+    }
+    io.write_json(summary, out_dir / "summary.json")
+    click.echo(
+        f"var_x = {et.var_x:.4f} +- {et.var_x_se:.4f}, var_phi = {et.var_phi:.4f} +- "
+        f"{et.var_phi_se:.4f}; {sim.n_steps} steps in {sim.seconds['integrate']:.1f} s; "
+        f"wrote {store} and {out_dir / 'summary.json'}"
+    )
