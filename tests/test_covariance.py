@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from types import SimpleNamespace
 
@@ -272,17 +273,21 @@ def test_hu_sompolinsky_density_matches_histogram() -> None:
     A = np.linalg.inv(np.eye(n) - J)
     ev = np.linalg.eigvalsh(sigma**2 * A @ A.T)
     # normalisation and support
-    total = integrate.quad(lambda x: linear_covariance_density(g, x, sigma=sigma), 0, 50 * 1.69,
-                           limit=400, points=[0.5, 1.0, 2.0, 5.0])[0]
+    total = integrate.quad(
+        lambda x: linear_covariance_density(g, x, sigma=sigma),
+        0,
+        50 * 1.69,
+        limit=400,
+        points=[0.5, 1.0, 2.0, 5.0],
+    )[0]
     assert total == pytest.approx(1.0, abs=1e-6)  # quad accuracy on a square-root edge
     edges = np.quantile(ev, np.linspace(0, 1, 31))
     edges[0] *= 0.9
     edges[-1] *= 1.1
     expected = np.array(
         [
-            n
-            * integrate.quad(lambda x: linear_covariance_density(g, x, sigma=sigma), lo, hi)[0]
-            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+            n * integrate.quad(lambda x: linear_covariance_density(g, x, sigma=sigma), lo, hi)[0]
+            for lo, hi in itertools.pairwise(edges)
         ]
     )
     counts, _ = np.histogram(ev, edges)

@@ -74,8 +74,14 @@ def test_brute_force_oracle_three_units() -> None:
     oracle = np.array(
         [
             [
-                integrate.quad(lambda w, i=i, j=j: c_phi(w)[i, j] / np.pi, 0, np.inf,
-                               epsabs=1e-13, epsrel=1e-11, limit=400)[0]
+                integrate.quad(
+                    lambda w, i=i, j=j: c_phi(w)[i, j] / np.pi,
+                    0,
+                    np.inf,
+                    epsabs=1e-13,
+                    epsrel=1e-11,
+                    limit=400,
+                )[0]
                 for j in range(3)
             ]
             for i in range(3)

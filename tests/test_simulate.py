@@ -26,7 +26,13 @@ def test_ou_unit_variance_and_autocovariance_exact():
     sigma, tau = 1.3, 1.0
     net = _linear_net(40, 0.0, sigma, tau)
     st = SimulationSettings(
-        dt=0.1, t_max=1600.0, burn_in=10.0, n_trials=4, max_lag=3.0, acf_every=2, n_blocks=64,
+        dt=0.1,
+        t_max=1600.0,
+        burn_in=10.0,
+        n_trials=4,
+        max_lag=3.0,
+        acf_every=2,
+        n_blocks=64,
         progress=False,
     )
     sim = simulate(realize(net, Seeds(noise=11)), st)
@@ -49,7 +55,12 @@ def test_noise_scaling_for_several_dt(dt):
     sigma, tau = 0.7, 1.5
     net = _linear_net(100, 0.0, sigma, tau)
     st = SimulationSettings(
-        dt=dt, t_max=600.0, burn_in=10.0, n_trials=4, max_lag=0.0, stats_every=max(1, int(0.2 / dt)),
+        dt=dt,
+        t_max=600.0,
+        burn_in=10.0,
+        n_trials=4,
+        max_lag=0.0,
+        stats_every=max(1, int(0.2 / dt)),
         progress=False,
     )
     et = simulate(realize(net, Seeds(noise=5)), st).equal_time
@@ -62,8 +73,14 @@ def test_halving_dt_changes_nothing_beyond_se():
     out = []
     for dt in (0.2, 0.1):
         st = SimulationSettings(
-            dt=dt, t_max=500.0, burn_in=5.0, n_trials=4, max_lag=2.0, acf_every=int(0.2 / dt),
-            stats_every=int(0.4 / dt), progress=False,
+            dt=dt,
+            t_max=500.0,
+            burn_in=5.0,
+            n_trials=4,
+            max_lag=2.0,
+            acf_every=int(0.2 / dt),
+            stats_every=int(0.4 / dt),
+            progress=False,
         )
         out.append(simulate(realize(net, Seeds(noise=int(dt * 100))), st))
     a, b = (s.autocovariance for s in out)
@@ -83,8 +100,16 @@ def test_linear_network_matches_lyapunov():
     net = _linear_net(n, g, sigma)
     real = realize(net, Seeds(coupling=3, noise=4))
     st = SimulationSettings(
-        dt=dt, t_max=1600.0, burn_in=20.0, n_trials=8, max_lag=3.0, acf_every=10,
-        stats_every=10, dtype="float64", n_blocks=64, progress=False,
+        dt=dt,
+        t_max=1600.0,
+        burn_in=20.0,
+        n_trials=8,
+        max_lag=3.0,
+        acf_every=10,
+        stats_every=10,
+        dtype="float64",
+        n_blocks=64,
+        progress=False,
     )
     sim = simulate(real, st)
     A = -np.eye(n) + real.J
@@ -115,8 +140,9 @@ def test_standard_errors_are_calibrated():
     """
     net = _linear_net(50, 0.0, 1.0)
     real = realize(net, Seeds())
-    st = SimulationSettings(dt=0.2, t_max=320.0, burn_in=5.0, n_trials=2, max_lag=0.0,
-                            stats_every=2, progress=False)
+    st = SimulationSettings(
+        dt=0.2, t_max=320.0, burn_in=5.0, n_trials=2, max_lag=0.0, stats_every=2, progress=False
+    )
     zs = []
     for seed in range(20):
         sim = simulate(realize(net, Seeds(noise=100 + seed)), st)
@@ -134,9 +160,19 @@ def test_streamed_statistics_equal_direct_estimates(tmp_path):
     n, B = 30, 3
     net = RateNetwork(ensemble=GaussianEnsemble(n=n, g=1.8), phi="tanh", sigma=0.3)
     st = SimulationSettings(
-        dt=0.05, t_max=64.0, burn_in=5.0, n_trials=B, stats_every=4, acf_every=4, max_lag=1.0,
-        n_blocks=4, record_units=tuple(range(n)), record_trials=B, record_every=4,
-        dtype="float64", progress=False,
+        dt=0.05,
+        t_max=64.0,
+        burn_in=5.0,
+        n_trials=B,
+        stats_every=4,
+        acf_every=4,
+        max_lag=1.0,
+        n_blocks=4,
+        record_units=tuple(range(n)),
+        record_trials=B,
+        record_every=4,
+        dtype="float64",
+        progress=False,
     )
     sim = simulate(realize(net, Seeds()), st, trajectory_store=str(tmp_path / "t.zarr"))
     x = zarr.open_group(str(tmp_path / "t.zarr"))["trajectory/x"][...].astype(float)  # (T, B, n)
@@ -214,8 +250,9 @@ def test_heterogeneous_tau_ou():
     """Per-unit tau: var_i = sigma^2 / (2 tau_i)."""
     tau = np.linspace(1.0, 3.0, 40)
     net = RateNetwork(ensemble=GaussianEnsemble(n=40, g=0.0), phi="linear", sigma=1.0, tau=tau)
-    st = SimulationSettings(dt=0.1, t_max=1000.0, burn_in=10.0, n_trials=4, max_lag=0.0,
-                            progress=False)
+    st = SimulationSettings(
+        dt=0.1, t_max=1000.0, burn_in=10.0, n_trials=4, max_lag=0.0, progress=False
+    )
     et = simulate(realize(net, Seeds()), st).equal_time
     assert_within_se(
         np.diag(et.cov_x), 1.0 / (2 * tau), np.diag(et.cov_x_se), dof=et.n_blocks - 1, label="var"
@@ -226,8 +263,9 @@ def test_static_input_shifts_mean():
     """J = 0, b given: mean = b, variance unchanged."""
     b = np.linspace(-1, 1, 20)
     net = RateNetwork(ensemble=GaussianEnsemble(n=20, g=0.0), phi="linear", sigma=1.0, b=b)
-    st = SimulationSettings(dt=0.1, t_max=400.0, burn_in=10.0, n_trials=4, max_lag=0.0,
-                            progress=False)
+    st = SimulationSettings(
+        dt=0.1, t_max=400.0, burn_in=10.0, n_trials=4, max_lag=0.0, progress=False
+    )
     et = simulate(realize(net, Seeds()), st).equal_time
     assert_within_se(et.mean_x, b, et.mean_x_se, dof=et.n_blocks - 1, label="mean")
 
@@ -273,5 +311,8 @@ def test_record_units_need_store():
     with pytest.raises(ValueError, match=r"`trajectory_store` must be given"):
         simulate(realize(net), st)
     with pytest.raises(ValueError, match=r"`record_units` must be in \[0, 10\); got 12"):
-        simulate(realize(net), SimulationSettings(t_max=16.0, record_units=(12,), progress=False),
-                 trajectory_store="unused")
+        simulate(
+            realize(net),
+            SimulationSettings(t_max=16.0, record_units=(12,), progress=False),
+            trajectory_store="unused",
+        )

@@ -9,7 +9,6 @@ below the float32 half-ulp of 1) and run on all cores.
 from __future__ import annotations
 
 import math
-
 import os
 
 # OpenMP worker threads spin after a parallel region and then compete with the BLAS threads of
@@ -17,7 +16,7 @@ import os
 # set before numba starts its OpenMP runtime. The user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numba as nb  # noqa: E402
+import numba as nb
 import numpy as np
 
 # tanh(x) ~ x P(x^2) / Q(x^2) for |x| <= 9 (tanh(9) = 1 - 3e-8 rounds to 1 in float32); fitted

@@ -845,9 +845,7 @@ def linear_equivalent_covariance(
         c_phi, c_x, c_xphi, imag, tt, ta = _eigen_covariances(basis, alpha, residual, sig)
         seconds["transforms"], seconds["assembly"] = tt, ta
     else:
-        c_phi, c_x, c_xphi, imag, tt, ta, n_freq = _quadrature_covariances(
-            Jm, alpha, residual, sig
-        )
+        c_phi, c_x, c_xphi, imag, tt, ta, n_freq = _quadrature_covariances(Jm, alpha, residual, sig)
         seconds["transforms"], seconds["assembly"] = tt, ta
 
     spectra_phi = np.zeros((0, n, n), dtype=complex)
@@ -1066,7 +1064,7 @@ def naive_closure_covariance(
     basis = _EigenBasis(Jm)
     lam = basis.lam
     seconds["eig"] = time.perf_counter() - t0
-    alpha, min_re = _alpha_and_check(lam, mu1)
+    _, min_re = _alpha_and_check(lam, mu1)
     rho = float(np.abs(lam).max())
     if mu1 * rho >= 1.0:
         bad = lam[mu1 * np.abs(lam) >= 1.0]
@@ -1294,7 +1292,7 @@ def pr_per_n_iid(
     --------
     Without coupling all units are independent and PR = N:
 
-    >>> pr_per_n_iid(lambda w: 1.0 / (1.0 + w**2), g=0.0)
+    >>> round(pr_per_n_iid(lambda w: 1.0 / (1.0 + w**2), g=0.0), 12)
     1.0
     """
     gg = check_nonnegative("g", g)
@@ -1317,4 +1315,3 @@ def pr_per_n_iid(
     cw = wtf * c
     den = float(cw @ kern @ cw)
     return num / den
-

@@ -210,7 +210,6 @@ def _pair_shared_grid(
     neg = cov < 0
     mh[:, neg] = mh[::-1, neg]
     return np.einsum("ik,ik,ik->k", wy, mf, mh)
-    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -396,7 +395,7 @@ def gain_second_moment(phi: AbstractNonlinearity | str, var: float) -> float:
 
     Examples
     --------
-    >>> bool(abs(gain_second_moment("erf", 2.0) - 1 / (1 + 3.141592653589793) ** 0.5) < 1e-15)
+    >>> bool(abs(gain_second_moment("erf", 1.0) - 1 / (1 + 3.141592653589793) ** 0.5) < 1e-15)
     True
     """
     phi = nonlinearity(phi)
@@ -426,9 +425,7 @@ def _closed_correlation(
     return None
 
 
-def correlation(
-    phi: AbstractNonlinearity | str, var: float, cov: float | FloatArray
-) -> FloatArray:
+def correlation(phi: AbstractNonlinearity | str, var: float, cov: float | FloatArray) -> FloatArray:
     r"""Return :math:`C(c) = E[\phi(u)\phi(v)]` for equal variances ``var`` and covariance ``cov``.
 
     Parameters
@@ -530,7 +527,9 @@ class CorrelationFunction:
         return _cheb.chebval(self._x(c), self._deriv_cache[order])
 
 
-def _closed_derivative(phi: AbstractNonlinearity, var: float, c: FloatArray, order: int) -> FloatArray:
+def _closed_derivative(
+    phi: AbstractNonlinearity, var: float, c: FloatArray, order: int
+) -> FloatArray:
     if isinstance(phi, Linear):
         return np.full(c.shape, 1.0 if order == 1 else 0.0)
     if isinstance(phi, Erf):
@@ -619,11 +618,14 @@ def correlation_function(
         return CorrelationFunction(phi=phi, var=var, lo=lo)
     span = var - lo
     if span <= 1e-13 * var:  # degenerate interval: a constant (first-order Taylor) table
-        c0 = float(expect_pair(phi, phi, var, var)[0])
+        c0 = float(expect_pair(phi, phi, var, var))
         d1 = expect(lambda x: np.asarray(phi.derivative(x)) ** 2, var)
         lo = var - max(span, 1e-13 * var)
         return CorrelationFunction(
-            phi=phi, var=var, lo=lo, coefficients=np.array([c0 - d1 * (var - lo) / 2, d1 * (var - lo) / 2])
+            phi=phi,
+            var=var,
+            lo=lo,
+            coefficients=np.array([c0 - d1 * (var - lo) / 2, d1 * (var - lo) / 2]),
         )
     n = 16
     k = np.arange(n + 1)

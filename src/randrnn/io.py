@@ -186,7 +186,9 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(config: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+def apply_overrides(
+    config: dict[str, Any], overrides: list[str] | tuple[str, ...]
+) -> dict[str, Any]:
     """Apply ``section.key=value`` overrides (values parsed as TOML, else strings).
 
     Parameters
@@ -220,9 +222,7 @@ def check_keys(section: str, given: dict[str, Any], valid: list[str] | tuple[str
     """Raise ``ValueError`` listing the valid keys if ``given`` has unknown ones."""
     unknown = sorted(set(given) - set(valid))
     if unknown:
-        raise ValueError(
-            f"unknown key(s) {unknown} in [{section}]; valid keys: {sorted(valid)}."
-        )
+        raise ValueError(f"unknown key(s) {unknown} in [{section}]; valid keys: {sorted(valid)}.")
 
 
 # ----------------------------------------------------------------------------------------------

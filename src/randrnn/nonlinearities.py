@@ -74,13 +74,13 @@ class Tanh(AbstractNonlinearity):
     name: ClassVar[str] = "tanh"
     odd: ClassVar[bool] = True
 
-    def __call__(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def __call__(self, x: FloatArray) -> FloatArray:
         return np.tanh(x)
 
-    def derivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def derivative(self, x: FloatArray) -> FloatArray:
         return 1.0 / np.cosh(x) ** 2
 
-    def antiderivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def antiderivative(self, x: FloatArray) -> FloatArray:
         a = np.abs(x)
         return a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0)
 
@@ -95,16 +95,16 @@ class Erf(AbstractNonlinearity):
     #: the factor :math:`\sqrt{\pi}/2` multiplying ``x`` inside erf
     scale: ClassVar[float] = _ERF_SCALE
 
-    def __call__(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def __call__(self, x: FloatArray) -> FloatArray:
         return special.erf(_ERF_SCALE * np.asarray(x))
 
-    def derivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def derivative(self, x: FloatArray) -> FloatArray:
         return np.exp(-(_ERF_SCALE**2) * np.asarray(x) ** 2)
 
-    def antiderivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def antiderivative(self, x: FloatArray) -> FloatArray:
         x = np.asarray(x, dtype=float)
         a = _ERF_SCALE
-        return x * special.erf(a * x) + (np.exp(-(a * x) ** 2) - 1.0) / (a * math.sqrt(math.pi))
+        return x * special.erf(a * x) + (np.exp(-((a * x) ** 2)) - 1.0) / (a * math.sqrt(math.pi))
 
 
 @final
@@ -114,13 +114,13 @@ class ReLU(AbstractNonlinearity):
 
     name: ClassVar[str] = "relu"
 
-    def __call__(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def __call__(self, x: FloatArray) -> FloatArray:
         return np.maximum(x, 0.0)
 
-    def derivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def derivative(self, x: FloatArray) -> FloatArray:
         return (np.asarray(x) > 0).astype(float)
 
-    def antiderivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def antiderivative(self, x: FloatArray) -> FloatArray:
         return 0.5 * np.maximum(x, 0.0) ** 2
 
 
@@ -132,13 +132,13 @@ class Linear(AbstractNonlinearity):
     name: ClassVar[str] = "linear"
     odd: ClassVar[bool] = True
 
-    def __call__(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def __call__(self, x: FloatArray) -> FloatArray:
         return np.asarray(x) * 1.0
 
-    def derivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def derivative(self, x: FloatArray) -> FloatArray:
         return np.ones_like(np.asarray(x, dtype=float))
 
-    def antiderivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def antiderivative(self, x: FloatArray) -> FloatArray:
         return 0.5 * np.asarray(x) ** 2
 
 
@@ -180,16 +180,16 @@ class Custom(AbstractNonlinearity):
             raise ValueError("`is_odd_function` must match `func`; got True for a non-odd func.")
 
     @property
-    def is_odd(self) -> bool:  # noqa: D102
+    def is_odd(self) -> bool:
         return self.is_odd_function
 
-    def __call__(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def __call__(self, x: FloatArray) -> FloatArray:
         return np.asarray(self.func(x))
 
-    def derivative(self, x: FloatArray) -> FloatArray:  # noqa: D102
+    def derivative(self, x: FloatArray) -> FloatArray:
         return np.asarray(self.deriv(x))
 
-    def to_config(self) -> str:  # noqa: D102
+    def to_config(self) -> str:
         return f"custom:{self.label}"
 
 

@@ -49,6 +49,17 @@ REFERENCES: dict[str, str] = {
         "@book{gardiner2009,\n  author = {Gardiner, C. W.},\n  title = {Stochastic Methods},\n"
         "  publisher = {Springer}, edition = {4}, year = {2009}}"
     ),
+    "walker2011": (
+        "@article{walker2011,\n  author = {Walker, Homer F. and Ni, Peng},\n"
+        "  title = {Anderson Acceleration for Fixed-Point Iterations},\n"
+        "  journal = {SIAM J. Numer. Anal.}, volume = {49}, pages = {1715--1735}, year = {2011}}"
+    ),
+    "knoll2004": (
+        "@article{knoll2004,\n  author = {Knoll, D. A. and Keyes, D. E.},\n"
+        "  title = {Jacobian-free {Newton-Krylov} methods: a survey of approaches and"
+        " applications},\n  journal = {J. Comput. Phys.}, volume = {193},"
+        " pages = {357--397}, year = {2004}}"
+    ),
 }
 
 

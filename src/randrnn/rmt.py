@@ -90,7 +90,7 @@ def _inv_abs2(dist: AbstractDistribution, z: ComplexArray, n_quad: int) -> Float
         r2 = x * x + y * y
         with np.errstate(divide="ignore", invalid="ignore"):
             off = (np.arctan((r2 * hi + x) / y) - np.arctan((r2 * lo + x) / y)) / y
-            on = 1.0 / ((lo * x + 1.0) * (hi * x + 1.0))
+            on = (hi - lo) / ((lo * x + 1.0) * (hi * x + 1.0))
             on = np.where((lo * x + 1.0) * (hi * x + 1.0) > 0, on, np.inf)
         return np.where(y > 0, off, on) / (hi - lo)
     t, w = dist.quadrature(n_quad)
@@ -605,20 +605,20 @@ def _solve_hermitized(
     d2 = [np.abs(np.multiply.outer(z, t) + 1.0) ** 2 for t, _, _ in nodes]
 
     def parts(
-        lb: FloatArray, lg: FloatArray
+        lb: FloatArray, lg: FloatArray, idx: Any = slice(None)
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         B, Gh = np.exp(lb), np.exp(lg)
         aa = np.empty_like(B)  # E[g^2/den]: <a>_a / gammahat_a and <g^2 b>_a / beta_a
         bb = np.empty_like(B)  # E[1/den]: <b>_a / beta_a
         for c, (_, g, w) in enumerate(nodes):
-            den = (B[:, c] * Gh[:, c])[:, None] * g**2 + d2[c]
+            den = (B[:, c] * Gh[:, c])[:, None] * g**2 + d2[c][idx]
             inv = w / den
             aa[:, c] = inv @ (g**2)
             bb[:, c] = inv.sum(axis=1)
         return B, Gh, aa, bb
 
-    def resid(lb: FloatArray, lg: FloatArray) -> FloatArray:
-        B, Gh, aa, bb = parts(lb, lg)
+    def resid(lb: FloatArray, lg: FloatArray, idx: Any = slice(None)) -> FloatArray:
+        B, Gh, aa, bb = parts(lb, lg, idx)
         rb = ((B * al * aa) @ s.T) / B  # sum_b s_ab alpha_b beta_b <g^2/den>_b / beta_a
         rg = ((Gh * al * aa) @ s) / Gh  # sum_a s_ab alpha_a gh_a <g^2/den>_a / gh_b
         gauge = np.log(np.sum(al * Gh * aa, axis=1)) - np.log(np.sum(al * B * bb, axis=1))
@@ -650,11 +650,12 @@ def _solve_hermitized(
         for k in range(2 * P):
             up = ua.copy()
             up[:, k] += h
-            J[:, :, k] = (resid(up[:, :P], up[:, P:]) - ra) / h
-        step = np.linalg.solve(J, -ra[..., None])[..., 0]
+            J[:, :, k] = (resid(up[:, :P], up[:, P:], act) - ra) / h
+        # pseudo-inverse: robust where the equations degenerate (d = 0, or beta -> 0 at the edge)
+        step = (np.linalg.pinv(J) @ -ra[..., None])[..., 0]
         step = np.clip(step, -2.0, 2.0)
         u[act] = ua + step
-        r[act] = resid(u[act, :P], u[act, P:])
+        r[act] = resid(u[act, :P], u[act, P:], act)
     B, Gh = np.exp(u[:, :P]), np.exp(u[:, P:])
     gz = np.zeros(nz, dtype=complex)
     for c, (t, g, w) in enumerate(nodes):
@@ -668,8 +669,9 @@ def _resolvent_outside(
     ens: BlockEnsemble, z: ComplexArray, nodes: list[tuple[FloatArray, FloatArray, FloatArray]]
 ) -> ComplexArray:
     gz = np.zeros(z.shape, dtype=complex)
-    for c, (t, _, w) in enumerate(nodes):
-        gz += ens.alpha[c] * np.sum(w * t / (np.multiply.outer(z, t) + 1.0), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for c, (t, _, w) in enumerate(nodes):
+            gz += ens.alpha[c] * np.sum(w * t / (np.multiply.outer(z, t) + 1.0), axis=-1)
     return gz
 
 
@@ -855,7 +857,9 @@ def eigenvalue_density(
     z = Z.ravel()
     nodes = _joint_nodes(ens, n_quad)
     rho = perron_root(ens, z, n_quad=n_quad)
-    inside = rho > 1.0
+    # within 1e-9 of the boundary the non-trivial solution is O(1e-9) (continuous at the edge),
+    # so the trivial one is used there; this avoids log-variables running to -inf
+    inside = rho > 1.0 + 1e-9
     gz = _resolvent_outside(ens, z, nodes)
     resid, n_it = 0.0, 0
     if np.any(inside):

@@ -26,6 +26,7 @@ No trajectory is kept unless ``record_units`` is set.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -33,10 +34,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from randrnn import _kernels
-from randrnn._typing import FloatArray
 from randrnn._validation import (
     check_in,
     check_nonnegative,
@@ -51,7 +52,11 @@ from randrnn.stats import (
     AutocovarianceEstimate,
     CovarianceAccumulator,
     CovarianceEstimate,
+    sample_quadruples,
 )
+
+#: multiply-adds per step below which the step GEMM runs single-threaded
+_SMALL_GEMM = 1 << 24
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +89,9 @@ class SimulationSettings:
         Accumulate the ``N x N`` covariances of ``x`` and ``phi``.
     cross_covariance : bool
         Accumulate the ``N x N`` cross-covariance of ``x`` and ``phi``.
+    n_quadruples : int
+        Random quadruples of distinct units on which fourth-order cross-cumulants of ``phi``
+        are accumulated (the Wick test; 0 disables it). Drawn from the ``initial`` seed.
     x0_std : float
         Standard deviation of the i.i.d. Gaussian initial states.
     record_units : tuple of int
@@ -110,6 +118,7 @@ class SimulationSettings:
     dtype: Literal["float32", "float64"] = "float32"
     covariance: bool = True
     cross_covariance: bool = True
+    n_quadruples: int = 0
     x0_std: float = 1.0
     record_units: tuple[int, ...] = field(default=())
     record_trials: int = 1
@@ -133,10 +142,24 @@ class SimulationSettings:
             )
         check_in("dtype", self.dtype, ("float32", "float64"))
         check_nonnegative("x0_std", self.x0_std)
+        if self.n_quadruples < 0:
+            raise ValueError(f"`n_quadruples` must be >= 0; got {self.n_quadruples!r}.")
         object.__setattr__(self, "record_units", tuple(int(u) for u in self.record_units))
         check_positive_int("record_trials", self.record_trials)
         check_positive_int("record_every", self.record_every)
         check_positive("max_abs", self.max_abs)
+        if self.max_lag > 0 and self.block_length < self.max_lag + self.acf_every * self.dt:
+            raise ValueError(
+                f"`max_lag` must be shorter than a block ({self.block_length:g} time units with "
+                f"t_max={self.t_max:g}, n_blocks={self.n_blocks}); got {self.max_lag!r}. "
+                "Increase t_max or reduce n_blocks or max_lag."
+            )
+
+    @property
+    def block_length(self) -> float:
+        """Duration of one time block (``t_max`` is rounded up to whole blocks)."""
+        dt_stat = self.stats_every * self.dt
+        return math.ceil(self.t_max / dt_stat / self.n_blocks) * dt_stat
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as a plain dict."""
@@ -246,7 +269,9 @@ def _phi_code(phi: Any, dtype: np.dtype) -> int:
     return _kernels.PHI_NONE
 
 
-def _divergence_message(realization: Realization, step: int, t: float, dt: float, lim: float) -> str:
+def _divergence_message(
+    realization: Realization, step: int, t: float, dt: float, lim: float
+) -> str:
     net = realization.network
     phi = net.phi
     g = getattr(net.ensemble, "g", None)
@@ -333,9 +358,7 @@ def simulate(
         if not 0 <= u < n:
             raise ValueError(f"`record_units` must be in [0, {n}); got {u!r}.")
     if st.record_units and trajectory_store is None:
-        raise ValueError(
-            "`trajectory_store` must be given when `record_units` is set; got None."
-        )
+        raise ValueError("`trajectory_store` must be given when `record_units` is set; got None.")
     dtype = np.dtype(st.dtype)
     e_vec = np.exp(-st.dt / tau)
     # Coupling scaled by (1 - e_i) row-wise, C-ordered; its transpose view is Fortran-ordered J^T
@@ -359,12 +382,6 @@ def simulate(
     n_steps_sampled = steps_per_block * st.n_blocks
     n_steps = steps_burn + n_steps_sampled
     n_lags = int(round(st.max_lag / (st.acf_every * st.dt))) + 1 if st.max_lag > 0 else 0
-    if n_lags and steps_per_block < n_lags * st.acf_every:
-        raise ValueError(
-            f"`max_lag` must be shorter than a block ({steps_per_block * st.dt:g} time units with "
-            f"t_max={st.t_max:g}, n_blocks={st.n_blocks}); got {st.max_lag!r}. Increase t_max or "
-            "reduce n_blocks or max_lag."
-        )
 
     init_rng = realization.seeds.generator("initial")
     noise_rng = realization.seeds.generator("noise")
@@ -373,8 +390,14 @@ def simulate(
     H = np.empty_like(X)
     Z = np.zeros_like(X)  # stays zero without noise (the fused kernel always adds s * z)
 
+    quads = None
+    if st.n_quadruples:
+        quad_rng = np.random.default_rng(
+            np.random.SeedSequence(realization.seeds.initial, spawn_key=(4,))
+        )
+        quads = sample_quadruples(n, st.n_quadruples, quad_rng)
     cov_acc = CovarianceAccumulator(
-        n, st.n_blocks, dtype, covariance=st.covariance, cross=st.cross_covariance
+        n, st.n_blocks, dtype, covariance=st.covariance, cross=st.cross_covariance, quads=quads
     )
     # flush the sample buffer when it holds >= 512 rows (BLAS efficiency) or at a block end
     k_buf = max(1, min(spb, int(math.ceil(512 / B))))
@@ -410,55 +433,61 @@ def simulate(
         rec_units = np.array(st.record_units)
         rec_i = rec_pos = 0
 
-    show = sys.stderr.isatty() if st.progress is None else st.progress
-    bar = tqdm(total=n_steps, desc="simulate", unit="step", disable=not show, mininterval=0.5)
-    t_setup = time.perf_counter()
+    # small GEMMs gain nothing from BLAS threads and suffer badly when cores are shared
+    small = B * n * n < _SMALL_GEMM
+    limiter = threadpool_limits(1, user_api="blas") if small else contextlib.nullcontext()
+    with limiter:
+        show = sys.stderr.isatty() if st.progress is None else st.progress
+        bar = tqdm(total=n_steps, desc="simulate", unit="step", disable=not show, mininterval=0.5)
+        t_setup = time.perf_counter()
 
-    P[...] = net.phi(X)
-    check_every = 10
-    for step in range(n_steps):
-        k_s = step - steps_burn  # steps since sampling began
-        if k_s >= 0:
-            if k_s % st.stats_every == 0:
-                buf_x[n_buf * B : (n_buf + 1) * B] = X
-                buf_p[n_buf * B : (n_buf + 1) * B] = P
-                n_buf += 1
-                sample_idx = k_s // st.stats_every
-                block_end = (sample_idx + 1) % spb == 0
-                if n_buf == k_buf or block_end:
-                    cov_acc.add(buf_x[: n_buf * B], buf_p[: n_buf * B])
-                    n_buf = 0
-                if block_end:
-                    cov_acc.close_block()
-            if acf_acc is not None and k_s % st.acf_every == 0:
-                acf_acc.add(X[:n_acf_tr], P[:n_acf_tr])
-                if (k_s + st.acf_every) % steps_per_block < st.acf_every:
-                    acf_acc.close_block()
-            if rec is not None and k_s % st.record_every == 0 and rec_i < rec.shape[0]:
-                rec_buf[rec_pos] = X[: rec_buf.shape[1]][:, rec_units]  # type: ignore[index]
-                rec_pos += 1
-                rec_i += 1
-                if rec_pos == rec_buf.shape[0] or rec_i == rec.shape[0]:  # type: ignore[union-attr]
-                    rec[rec_i - rec_pos : rec_i] = rec_buf[:rec_pos]  # type: ignore[index]
-                    rec_pos = 0
-        # x <- e x + P @ ((1-e) J)^T + (1-e) b + noise; P <- phi(x)  (one GEMM, one fused pass)
-        np.matmul(P, JcT, out=H)
-        if has_noise:
-            noise_rng.standard_normal(out=Z, dtype=dtype)
-        fused(X, H, e_dt, cb, Z, noise_scale, P, code)
-        if code == _kernels.PHI_NONE:
-            P[...] = net.phi(X)
-        if step % check_every == 0 or step == n_steps - 1:
-            s = float(np.abs(X).max())
-            if not s <= st.max_abs:  # catches NaN too
-                bar.close()
-                raise DivergenceError(
-                    _divergence_message(realization, step + 1, (step + 1) * st.dt, st.dt, st.max_abs),
-                    step=step + 1,
-                    time=(step + 1) * st.dt,
-                )
-            bar.update(check_every if step % check_every == 0 else 0)
-    bar.close()
+        P[...] = net.phi(X)
+        check_every = 10
+        for step in range(n_steps):
+            k_s = step - steps_burn  # steps since sampling began
+            if k_s >= 0:
+                if k_s % st.stats_every == 0:
+                    buf_x[n_buf * B : (n_buf + 1) * B] = X
+                    buf_p[n_buf * B : (n_buf + 1) * B] = P
+                    n_buf += 1
+                    sample_idx = k_s // st.stats_every
+                    block_end = (sample_idx + 1) % spb == 0
+                    if n_buf == k_buf or block_end:
+                        cov_acc.add(buf_x[: n_buf * B], buf_p[: n_buf * B])
+                        n_buf = 0
+                    if block_end:
+                        cov_acc.close_block()
+                if acf_acc is not None and k_s % st.acf_every == 0:
+                    acf_acc.add(X[:n_acf_tr], P[:n_acf_tr])
+                    if (k_s + st.acf_every) % steps_per_block < st.acf_every:
+                        acf_acc.close_block()
+                if rec is not None and k_s % st.record_every == 0 and rec_i < rec.shape[0]:
+                    rec_buf[rec_pos] = X[: rec_buf.shape[1]][:, rec_units]  # type: ignore[index]
+                    rec_pos += 1
+                    rec_i += 1
+                    if rec_pos == rec_buf.shape[0] or rec_i == rec.shape[0]:  # type: ignore[union-attr]
+                        rec[rec_i - rec_pos : rec_i] = rec_buf[:rec_pos]  # type: ignore[index]
+                        rec_pos = 0
+            # x <- e x + P @ ((1-e) J)^T + (1-e) b + noise; P <- phi(x)  (one GEMM, one fused pass)
+            np.matmul(P, JcT, out=H)
+            if has_noise:
+                noise_rng.standard_normal(out=Z, dtype=dtype)
+            fused(X, H, e_dt, cb, Z, noise_scale, P, code)
+            if code == _kernels.PHI_NONE:
+                P[...] = net.phi(X)
+            if step % check_every == 0 or step == n_steps - 1:
+                s = float(np.abs(X).max())
+                if not s <= st.max_abs:  # catches NaN too
+                    bar.close()
+                    raise DivergenceError(
+                        _divergence_message(
+                            realization, step + 1, (step + 1) * st.dt, st.dt, st.max_abs
+                        ),
+                        step=step + 1,
+                        time=(step + 1) * st.dt,
+                    )
+                bar.update(check_every if step % check_every == 0 else 0)
+        bar.close()
     t_int = time.perf_counter()
     equal_time = cov_acc.finalize()
     ac = acf_acc.finalize(st.acf_every * st.dt) if acf_acc is not None else None

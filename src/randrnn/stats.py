@@ -22,6 +22,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.linalg import blas
@@ -104,6 +105,9 @@ class CovarianceEstimate:
         Estimates from the first and second half of the blocks (float32).
     var_x_blocks, var_phi_blocks : (n_blocks,) ndarray
         Population-averaged variance in each block.
+    wick : dict or None
+        Standardised fourth-order cross-cumulants of ``phi`` on sampled quadruples of distinct
+        units (``kappa``, ``kappa_se``, ``wick`` = the Gaussian part, ``quads``).
     n_blocks : int
         Number of time blocks.
     n_samples : int
@@ -125,6 +129,7 @@ class CovarianceEstimate:
     cov_xphi_halves: FloatArray | None
     var_x_blocks: FloatArray
     var_phi_blocks: FloatArray
+    wick: dict[str, Any] | None
     n_blocks: int
     n_samples: int
 
@@ -168,10 +173,19 @@ class CovarianceAccumulator:
         Accumulate ``cov_x`` and ``cov_phi``.
     cross : bool
         Accumulate ``cov_xphi``.
+    quads : (q, 4) int ndarray, optional
+        Quadruples of distinct units for the Wick test on ``phi``.
     """
 
     def __init__(
-        self, n: int, n_blocks: int, dtype: np.dtype, *, covariance: bool = True, cross: bool = True
+        self,
+        n: int,
+        n_blocks: int,
+        dtype: np.dtype,
+        *,
+        covariance: bool = True,
+        cross: bool = True,
+        quads: np.ndarray | None = None,
     ) -> None:
         self.n = n
         self.n_blocks = n_blocks
@@ -186,6 +200,7 @@ class CovarianceAccumulator:
         self.sum_p = np.zeros(n)
         self.sq_x = np.zeros(n)
         self.sq_p = np.zeros(n)
+        self.quad = QuadrupleAccumulator(quads) if quads is not None and len(quads) else None
         self.count = 0
         self.block_sq_x: list[FloatArray] = []
         self.block_sq_p: list[FloatArray] = []
@@ -203,6 +218,8 @@ class CovarianceAccumulator:
         self.sum_p += np.add.reduce(zp, axis=0, dtype=np.float64)
         self.sq_x += np.einsum("ki,ki->i", zx, zx, dtype=np.float64)
         self.sq_p += np.einsum("ki,ki->i", zp, zp, dtype=np.float64)
+        if self.quad is not None:
+            self.quad.add(zp)
         self.count += zx.shape[0]
 
     def close_block(self) -> None:
@@ -219,6 +236,8 @@ class CovarianceAccumulator:
             self.pairs["xphi"].close_block(k, self.count, mx, mp)
         self.block_means_x.append(mx)
         self.block_means_p.append(mp)
+        if self.quad is not None:
+            self.quad.close_block()
         self.block_sq_x.append(self.sq_x / self.count)
         self.block_sq_p.append(self.sq_p / self.count)
         self.samples_per_block = self.count
@@ -241,6 +260,8 @@ class CovarianceAccumulator:
         # block on its own mean would bias it low by the variance of the block mean)
         var_x_blocks = (np.array(self.block_sq_x) - mean_x**2).mean(1)
         var_p_blocks = (np.array(self.block_sq_p) - mean_p**2).mean(1)
+        var_p_units = np.array(self.block_sq_p).mean(0) - mean_p**2
+        wick = self.quad.finalize(var_p_units) if self.quad is not None else None
         h = nb // 2
         out: dict[str, FloatArray | None] = {}
         means = {"x": (mbx, mbx, mean_x, mean_x), "phi": (mbp, mbp, mean_p, mean_p)}
@@ -290,6 +311,7 @@ class CovarianceAccumulator:
             cov_xphi_halves=out["cov_xphi_halves"],
             var_x_blocks=var_x_blocks,
             var_phi_blocks=var_p_blocks,
+            wick=wick,
             n_blocks=nb,
             n_samples=nb * self.samples_per_block,
         )
@@ -442,3 +464,190 @@ def split_half_correlation(halves: FloatArray, *, offdiag: bool = True) -> float
         mask = ~np.eye(a.shape[0], dtype=bool)
         a, b = a[mask], b[mask]
     return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+# ----------------------------------------------------------------------------------------------
+# Residuals of the linear decomposition and a Wick test on fourth-order cross-cumulants
+
+_PAIRS = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+_TRIPLES = ((1, 2, 3), (0, 2, 3), (0, 1, 3), (0, 1, 2))  # the triple missing index i
+
+
+class QuadrupleAccumulator:
+    """Raw moments up to fourth order of ``phi`` on sampled quadruples of distinct units.
+
+    Parameters
+    ----------
+    quads : (q, 4) int ndarray
+        Unit indices, distinct within each row.
+    """
+
+    def __init__(self, quads: np.ndarray) -> None:
+        self.quads = np.asarray(quads, dtype=np.intp)
+        q = len(self.quads)
+        self._zero = lambda: np.zeros((q, 15))
+        self.cur = self._zero()
+        self.count = 0
+        self.blocks: list[FloatArray] = []
+
+    def add(self, zp: np.ndarray) -> None:
+        """Add ``k`` samples of ``phi`` (shape ``(k, n)``)."""
+        v = zp[:, self.quads].astype(np.float64)  # (k, q, 4)
+        m = self.cur
+        m[:, 0:4] += v.sum(0)
+        for c, (a, b) in enumerate(_PAIRS):
+            m[:, 4 + c] += np.einsum("kq,kq->q", v[:, :, a], v[:, :, b])
+        for c, (a, b, d) in enumerate(_TRIPLES):
+            m[:, 10 + c] += np.einsum("kq,kq,kq->q", v[:, :, a], v[:, :, b], v[:, :, d])
+        m[:, 14] += np.prod(v, axis=2).sum(0)
+        self.count += v.shape[0]
+
+    def close_block(self) -> None:
+        """End the current time block."""
+        self.blocks.append(self.cur / self.count)
+        self.cur = self._zero()
+        self.count = 0
+
+    @staticmethod
+    def _cumulant(m: FloatArray, mu: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Fourth cross-cumulant and its Gaussian (Wick) part from raw moments ``m``."""
+        m2 = m[:, 4:10]
+        m3 = m[:, 10:14]
+        m4 = m[:, 14]
+        cen4 = m4.copy()
+        for i in range(4):
+            cen4 -= mu[:, i] * m3[:, i]
+        c = np.empty((len(m), 6))
+        for k, (a, b) in enumerate(_PAIRS):
+            other = 5 - k  # the complementary pair (pairs listed so that k and 5-k are disjoint)
+            cen4 += mu[:, a] * mu[:, b] * m2[:, other]
+            c[:, k] = m2[:, k] - mu[:, a] * mu[:, b]
+        cen4 -= 3 * np.prod(mu, axis=1)
+        wick = c[:, 0] * c[:, 5] + c[:, 1] * c[:, 4] + c[:, 2] * c[:, 3]
+        return cen4 - wick, wick
+
+    def finalize(self, variances: FloatArray) -> dict[str, Any]:
+        """Standardised cumulants ``kappa4 / sqrt(prod var)`` with batch-means SEs.
+
+        Parameters
+        ----------
+        variances : (n,) ndarray
+            Per-unit variances of ``phi`` (for standardisation).
+
+        Returns
+        -------
+        dict
+            ``kappa`` (q,), ``kappa_se`` (q,), ``wick`` (q,) (the Gaussian part, standardised),
+            ``quads`` (q, 4).
+        """
+        blocks = np.array(self.blocks)  # (nb, q, 15)
+        tot = blocks.mean(0)
+        mu = tot[:, 0:4]
+        norm = np.sqrt(np.prod(variances[self.quads], axis=1))
+        kappa, wick = self._cumulant(tot, mu)
+        per_block = np.array([self._cumulant(b, b[:, 0:4])[0] for b in blocks]) / norm
+        nb = len(blocks)
+        return {
+            "kappa": kappa / norm,
+            "kappa_se": per_block.std(0, ddof=1) / np.sqrt(nb),
+            "wick": wick / norm,
+            "quads": self.quads,
+        }
+
+
+def sample_quadruples(n: int, q: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``q`` rows of 4 distinct unit indices out of ``n`` (``n >= 4``)."""
+    if n < 4:
+        raise ValueError(f"`n` must be >= 4 to sample quadruples of distinct units; got {n!r}.")
+    return np.array([rng.choice(n, 4, replace=False) for _ in range(q)], dtype=np.intp)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResidualEstimate:
+    r"""Cross-covariances of the residuals :math:`r_i = \phi_i - \langle\phi_i\rangle - g_i x_i`.
+
+    The per-unit gain :math:`g_i = \mathrm{cov}(x_i, \phi_i)/\mathrm{var}(x_i)` is measured
+    (Bussgang/Price: for Gaussian ``x`` it equals :math:`\mu_1 = E[\phi']`), so that each
+    residual is uncorrelated with its own preactivation at equal times.
+
+    Parameters
+    ----------
+    gains : (n,) ndarray
+        Measured :math:`g_i`.
+    cov_r : (n, n) ndarray
+        Residual covariance.
+    ms_offdiag_r, ms_offdiag_phi : float
+        Mean over :math:`i \ne j` of squared cross-covariances of residuals and of activities,
+        estimated without the sampling-noise bias as :math:`\overline{C^{(1)}_{ij} C^{(2)}_{ij}}`
+        from the two independent halves of the run.
+    ms_offdiag_r_se, ms_offdiag_phi_se : float
+        Their standard errors (over disjoint row blocks of the matrix).
+    ms_offdiag_r_naive : float
+        The biased plug-in :math:`\overline{C_{ij}^2}` of the full run (for reference).
+    """
+
+    gains: FloatArray
+    cov_r: FloatArray
+    ms_offdiag_r: float
+    ms_offdiag_r_se: float
+    ms_offdiag_phi: float
+    ms_offdiag_phi_se: float
+    ms_offdiag_r_naive: float
+
+    @property
+    def rms_ratio(self) -> float:
+        """RMS off-diagonal residual covariance over that of ``phi`` (bias-corrected)."""
+        return float(np.sqrt(max(self.ms_offdiag_r, 0.0) / self.ms_offdiag_phi))
+
+
+def _residual_cov(c_phi, c_xphi, c_x, g):
+    # cov(r_i, r_j) = C_phi - g_j cov(phi_i, x_j) - g_i cov(x_i, phi_j) + g_i g_j C_x
+    return c_phi - c_xphi.T * g[None, :] - g[:, None] * c_xphi + np.outer(g, g) * c_x
+
+
+def _ms_offdiag(a: FloatArray, b: FloatArray, n_groups: int = 16) -> tuple[float, float]:
+    """Mean of a_ij b_ij over i != j, with an SE from row groups."""
+    n = a.shape[0]
+    prod = np.asarray(a, dtype=float) * np.asarray(b, dtype=float)
+    np.fill_diagonal(prod, np.nan)
+    groups = np.array_split(np.arange(n), min(n_groups, n))
+    vals = np.array([np.nanmean(prod[gr]) for gr in groups])
+    return float(np.nanmean(prod)), float(vals.std(ddof=1) / np.sqrt(len(vals)))
+
+
+def residual_covariance(est: CovarianceEstimate) -> ResidualEstimate:
+    """Residual cross-covariances from an equal-time estimate with all three covariances.
+
+    Parameters
+    ----------
+    est : CovarianceEstimate
+        From a simulation with ``covariance`` and ``cross_covariance`` on.
+
+    Returns
+    -------
+    ResidualEstimate
+        Residual covariance, bias-corrected mean squares and their ratio.
+    """
+    if est.cov_x is None or est.cov_xphi is None or est.cov_phi is None:
+        raise ValueError(
+            "`est` must contain cov_x, cov_phi and cov_xphi; got a simulation run with "
+            "covariance or cross_covariance off."
+        )
+    g = np.diag(est.cov_xphi) / np.diag(est.cov_x)
+    cov_r = _residual_cov(est.cov_phi, est.cov_xphi, est.cov_x, g)
+    halves = [
+        _residual_cov(est.cov_phi_halves[k], est.cov_xphi_halves[k], est.cov_x_halves[k], g)
+        for k in (0, 1)
+    ]
+    ms_r, ms_r_se = _ms_offdiag(halves[0], halves[1])
+    ms_p, ms_p_se = _ms_offdiag(est.cov_phi_halves[0], est.cov_phi_halves[1])
+    naive, _ = _ms_offdiag(cov_r, cov_r)
+    return ResidualEstimate(
+        gains=g,
+        cov_r=cov_r,
+        ms_offdiag_r=ms_r,
+        ms_offdiag_r_se=ms_r_se,
+        ms_offdiag_phi=ms_p,
+        ms_offdiag_phi_se=ms_p_se,
+        ms_offdiag_r_naive=naive,
+    )

@@ -1,6 +1,6 @@
 """The ``randrnn`` command line: thin wrappers around the public API.
 
-Commands: ``info``, ``simulate``, ``dmft``, ``spectrum`` (one module each in this package).
+Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectrum``, ``info`` (one module each in this package).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import click
 from randrnn import __version__
 from randrnn.cli import dmft as _dmft
 from randrnn.cli import info as _info
+from randrnn.cli import run as _run
 from randrnn.cli import simulate as _simulate
 from randrnn.cli import spectrum as _spectrum
 
@@ -20,6 +21,7 @@ def main() -> None:
     """Theory and simulation of large random recurrent networks."""
 
 
+main.add_command(_run.command)
 main.add_command(_info.command)
 main.add_command(_simulate.command)
 main.add_command(_dmft.command)

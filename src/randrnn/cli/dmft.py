@@ -1,11 +1,84 @@
-"""``randrnn dmft``: placeholder until its issue lands."""
+"""``randrnn dmft``: solve the stationary DMFT and print its order parameters."""
 
 from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
 
 import click
 
 
 @click.command("dmft")
-def command() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("`randrnn dmft` is not implemented yet.")
+@click.option("--phi", default="tanh", show_default=True, help="tanh, erf, relu or linear.")
+@click.option("--g", "g", type=float, required=True, help="Coupling gain g.")
+@click.option("--sigma", type=float, default=0.0, show_default=True, help="White-noise amplitude.")
+@click.option(
+    "--sigma-b",
+    "sigma_b",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Standard deviation of the static input.",
+)
+@click.option("--tol", type=float, default=1e-10, show_default=True, help="Solver tolerance.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for dmft.zarr, dmft.png and summary.json.",
+)
+def command(
+    phi: str, g: float, sigma: float, sigma_b: float, tol: float, as_json: bool, out: Path | None
+) -> None:
+    """Solve the stationary DMFT of an i.i.d. Gaussian network (physics.md section 2)."""
+    from randrnn.dmft import solve_stationary
+    from randrnn.ensembles import GaussianEnsemble
+    from randrnn.networks import RateNetwork
+
+    start = time.perf_counter()
+    try:
+        net = RateNetwork(
+            ensemble=GaussianEnsemble(n=1, g=g), phi=phi, sigma=sigma, sigma_b=sigma_b
+        )
+        sol = solve_stationary(net, tol=tol, on_failure="return")
+    except (TypeError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    summary = {
+        "phi": net.phi.name,  # type: ignore[union-attr]
+        "g": g,
+        "sigma": sigma,
+        "sigma_b": sigma_b,
+        "delta0": sol.delta0,
+        "delta_inf": sol.delta_inf,
+        "mu0": sol.mu0,
+        "mu1": sol.mu1,
+        "c0": sol.c0,
+        "tau_corr": sol.tau_corr,
+        "regime": sol.regime,
+        "converged": sol.converged,
+        "n_iter": sol.n_iter,
+        "residual": sol.residual,
+        "seconds": time.perf_counter() - start,
+    }
+    if out is not None:
+        from randrnn.io import save_dataset, write_json
+        from randrnn.plots.dmft import plot_autocovariance
+
+        out.mkdir(parents=True, exist_ok=True)
+        save_dataset(sol.to_xarray(), out / "dmft.zarr")
+        fig = plot_autocovariance(sol)
+        fig.savefig(out / "dmft.png", dpi=120)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        write_json(summary, out / "summary.json")
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        for key, val in summary.items():
+            text = f"{val:.12g}" if isinstance(val, float) else str(val)
+            click.echo(f"{key:>10}  {text}")
+    if not sol.converged:
+        raise click.ClickException(f"DMFT did not converge: {sol.message}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 
-def config_options(func):  # noqa: ANN001, ANN201
+def config_options(func):
     """Attach ``CONFIG`` and ``--set`` to a command."""
     func = click.option(
         "--set",

@@ -120,7 +120,7 @@ def newton_krylov(
     norm: Callable[[FloatArray, FloatArray], float],
     tol: float,
     max_iter: int,
-    inner_rtol: float = 1e-7,
+    inner_rtol: float = 1e-9,
     valid: Callable[[FloatArray], bool] | None = None,
 ) -> IterationResult:
     """Newton's method for ``x = G(x)`` with GMRES on ``(I - G'(x)) dx = G(x) - x``.
@@ -151,25 +151,36 @@ def newton_krylov(
         def _count(_: Any, c: list[int] = counter) -> None:
             c[0] += 1
 
+        pre = getattr(jvp, "precondition", None)
+        mop = None if pre is None else LinearOperator((x.size, x.size), matvec=pre, dtype=float)
+        # Eisenstat-Walker-like forcing: loose far away, tight near the solution
+        eta = max(min(1e-2, res), inner_rtol)
         dx, _info = gmres(
-            op, r, rtol=inner_rtol, atol=0.0, restart=60, maxiter=20, callback=_count,
+            op,
+            r,
+            rtol=eta,
+            atol=0.0,
+            restart=40,
+            maxiter=20,
+            M=mop,
+            callback=_count,
             callback_type="pr_norm",
         )
         n_mv += counter[0]
         step = 1.0
-        for _ in range(9):
+        merit = float(np.linalg.norm(r))
+        for _ in range(12):
             xt = x + step * dx
             if valid is None or valid(xt):
                 gt, jt = fmap_jac(xt)
                 n_eval += 1
                 if _finite(gt):
                     rt = norm(gt - xt, xt)
-                    if rt < res or step < 1e-2:
+                    # Armijo condition on the Euclidean merit function
+                    if float(np.linalg.norm(gt - xt)) <= (1.0 - 1e-4 * step) * merit:
                         break
             step *= 0.5
         else:
             return IterationResult(x, gx, n_eval, res, False, "line search failed")
         x, gx, jvp, res = xt, gt, jt, rt
-    return IterationResult(
-        x, gx, n_eval, res, True, f"converged ({n_mv} GMRES iterations)"
-    )
+    return IterationResult(x, gx, n_eval, res, True, f"converged ({n_mv} GMRES iterations)")
