@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from randrnn.covariance import CovariancePrediction as CovariancePrediction
+from randrnn.covariance import ResidualStatistics as ResidualStatistics
+from randrnn.covariance import UnstableNetworkError as UnstableNetworkError
+from randrnn.covariance import linear_equivalent_covariance as linear_equivalent_covariance
+from randrnn.covariance import naive_closure_covariance as naive_closure_covariance
+from randrnn.covariance import participation_ratio as participation_ratio
+from randrnn.dmft import FixedPoint as FixedPoint
+from randrnn.dmft import StationarySolution as StationarySolution
+from randrnn.dmft import solve_classical as solve_classical
+from randrnn.dmft import solve_stationary as solve_stationary
 from randrnn.ensembles import AbstractEnsemble as AbstractEnsemble
 from randrnn.ensembles import GaussianEnsemble as GaussianEnsemble
 from randrnn.errors import ConvergenceError as ConvergenceError
@@ -24,6 +34,9 @@ from randrnn.nonlinearities import Linear as Linear
 from randrnn.nonlinearities import ReLU as ReLU
 from randrnn.nonlinearities import Tanh as Tanh
 from randrnn.nonlinearities import nonlinearity as nonlinearity
+from randrnn.simulate import Simulation as Simulation
+from randrnn.simulate import SimulationSettings as SimulationSettings
+from randrnn.simulate import simulate as simulate
 
 try:
     __version__ = version("randrnn")
@@ -33,6 +46,19 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "AbstractEnsemble",
     "ConvergenceError",
+    "CovariancePrediction",
+    "FixedPoint",
+    "ResidualStatistics",
+    "Simulation",
+    "SimulationSettings",
+    "StationarySolution",
+    "UnstableNetworkError",
+    "linear_equivalent_covariance",
+    "naive_closure_covariance",
+    "participation_ratio",
+    "simulate",
+    "solve_classical",
+    "solve_stationary",
     "Custom",
     "DivergenceError",
     "Erf",

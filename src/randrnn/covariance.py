@@ -152,6 +152,10 @@ def _piecewise_linear_laplace(
     return out.reshape(shape)
 
 
+#: real part used to evaluate a one-sided Laplace transform on the imaginary axis
+_SPECTRUM_EPS = 1e-12
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class ResidualStatistics:
     r"""Second-order statistics of the residual :math:`r_i = \phi_i - \mu_0 - \mu_1 x_i`.
@@ -379,11 +383,18 @@ class ResidualStatistics:
         laplace = getattr(solution, "residual_laplace", None)
         if laplace is None:
             return base
+        def spectrum(w: ArrayLike) -> FloatArray:
+            # S_r(w) = 2 Re S(0+ + i w): the same transform as the eigenbasis formula uses, so
+            # the two algorithms integrate one and the same residual (the piecewise-linear
+            # interpolant of the samples misses the analytic kink and tail corrections)
+            w = np.abs(np.asarray(w, dtype=float))
+            return 2.0 * np.real(laplace(_SPECTRUM_EPS + 1j * w))
+
         return cls(
             mu1=base.mu1,
             s_r0=base.s_r0,
             laplace=laplace,
-            spectrum=base.spectrum,
+            spectrum=spectrum,
             rate=base.rate,
             description=f"dmft({type(solution).__name__})",
         )

@@ -436,7 +436,8 @@ class Samples(AbstractDistribution):
         sd = float(log_dev.std())
         if sd == 0:
             raise ValueError(
-                "`spread` cannot be set for constant samples; use Uniform or LogNormal."
+                f"`values` must vary to rescale their spread; got constant {v[0]!r}. "
+                "Use Uniform or LogNormal."
             )
         return Samples(values=tuple(med * np.exp(log_dev * spread / sd)))
 

@@ -227,9 +227,9 @@ def rightmost_eigenvalues(
     >>> part = rightmost_eigenvalues(s, k=6)
     >>> bool(np.allclose(np.sort(part.eigenvalues.real)[-6:], np.sort(full.real)[-6:]))
     True
-    >>> near = full[np.argsort(np.abs(full))[:10]]
     >>> si = rightmost_eigenvalues(s, k=10, method="shift_invert", shift=0.0)
-    >>> bool(np.allclose(np.sort_complex(si.eigenvalues), np.sort_complex(near)))
+    >>> near = full[np.argsort(np.abs(full))[:11]]    # k-th place may split a conjugate pair
+    >>> bool(np.all(np.min(np.abs(si.eigenvalues[:, None] - near), axis=1) < 1e-8))
     True
     """
     s = _check_sample(sample)
@@ -340,7 +340,10 @@ def edge_estimate(
     part vanishes like :math:`(e - x)^{1/2}` at the rightmost point ``e``, so the ``k``-th largest
     real part is :math:`x_{(k)} \approx e - b\,k^{2/3}`; a least-squares fit of that law to the
     ``n_tail`` largest values returns ``e`` from many eigenvalues instead of one. The same fit on
-    :math:`|\mathrm{Im}\,\lambda|` gives the bulk height.
+    :math:`|\mathrm{Im}\,\lambda|` gives the bulk height. Where the support ends in a pointed tip
+    (half-height :math:`\propto (e - x)^a` with :math:`a \neq 1/2`, e.g. next to the pole of a
+    bounded timescale distribution) the law is off and the fit is biased at small n; compare it
+    with ``max_real`` there.
 
     Parameters
     ----------
@@ -401,7 +404,7 @@ class EdgeMeasurement:
     max_real, max_real_se : float
         Mean largest real part and its standard error.
     height, height_se : float
-        Mean bulk height and its standard error.
+        Mean bulk height and its standard error (meaningful for ``method="dense"`` only).
     edges : (r,) ndarray
         Per-realization tail-fit edges.
     eigenvalues : (r, k) ndarray of complex

@@ -21,12 +21,7 @@ from typing import Any
 import numpy as np
 
 from randrnn._typing import FloatArray
-
-
-def participation_ratio(c: FloatArray) -> float:
-    r"""Participation ratio :math:`(\mathrm{tr}\,C)^2 / \mathrm{tr}(C^2)` of a covariance."""
-    c = np.asarray(c, dtype=float)
-    return float(np.trace(c) ** 2 / np.sum(c * c.T))
+from randrnn.covariance import participation_ratio
 
 
 def _offdiag(a: FloatArray) -> FloatArray:

@@ -11,6 +11,7 @@ from randrnn import __version__
 from randrnn.cli import dmft as _dmft
 from randrnn.cli import info as _info
 from randrnn.cli import run as _run
+from randrnn.cli import scaling as _scaling
 from randrnn.cli import simulate as _simulate
 from randrnn.cli import spectrum as _spectrum
 
@@ -22,6 +23,7 @@ def main() -> None:
 
 
 main.add_command(_run.command)
+main.add_command(_scaling.command)
 main.add_command(_info.command)
 main.add_command(_simulate.command)
 main.add_command(_dmft.command)

@@ -188,3 +188,43 @@ ALL = {
     "naive_vs_correct": naive_vs_correct,
     "residuals": residuals,
 }
+
+
+def scaling(ds: Any) -> plt.Figure:
+    """Agreement and residual cross-covariances vs N (from a ``run_scaling`` Dataset)."""
+    n = ds["n"].values
+    fits = ds.attrs.get("fits", {})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax = axes[0]
+    for var, color, label in (
+        ("offdiag_corr", _PRED, "linear-equivalent"),
+        ("offdiag_corr_ceiling", _SIM, "split-half ceiling"),
+        ("naive_offdiag_corr", _NAIVE, "naive closure"),
+    ):
+        v = ds[var]
+        ax.errorbar(n, v.mean("realization"), yerr=_se(v), marker="o", color=color, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("N")
+    ax.set_ylabel("off-diagonal correlation (φ)")
+    ax.legend(frameon=False)
+    ax = axes[1]
+    for var, color, name in (("ms_offdiag_phi", _SIM, "activity"), ("ms_offdiag_r", _PRED,
+                                                                     "residual")):
+        rms = np.sqrt(np.clip(ds[var], 0, None))
+        b = fits.get(f"rms_{name}_exponent", np.nan)
+        be = fits.get(f"rms_{name}_exponent_se", np.nan)
+        ax.errorbar(n, rms.mean("realization"), yerr=_se(rms), marker="o", color=color,
+                    label=f"RMS off-diag cov, {name}: N^({b:.2f} ± {be:.2f})")
+    ax.loglog(n, np.sqrt(np.clip(ds["ms_offdiag_r"].mean("realization").values[0], 1e-30, None))
+              * (n / n[0]) ** -1.0, ":", color=_PRED, label="∝ 1/N")
+    ax.loglog(n, np.sqrt(ds["ms_offdiag_phi"].mean("realization").values[0])
+              * (n / n[0]) ** -0.5, ":", color=_SIM, label="∝ 1/√N")
+    ax.set_xlabel("N")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _se(v: Any) -> Any:
+    k = v.sizes["realization"]
+    return v.std("realization", ddof=1) / np.sqrt(k) if k > 1 else None
