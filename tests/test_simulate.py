@@ -299,20 +299,18 @@ def test_dt_not_smaller_than_tau():
 
 
 def test_max_lag_longer_than_block():
-    net = RateNetwork(ensemble=GaussianEnsemble(n=10, g=1.0))
-    st = SimulationSettings(t_max=16.0, max_lag=5.0, progress=False)
     with pytest.raises(ValueError, match=r"`max_lag` must be shorter than a block"):
-        simulate(realize(net), st)
+        SimulationSettings(t_max=16.0, max_lag=5.0, progress=False)
 
 
 def test_record_units_need_store():
     net = RateNetwork(ensemble=GaussianEnsemble(n=10, g=1.0))
-    st = SimulationSettings(t_max=16.0, max_lag=0.0, record_units=(1,), progress=False)
+    st = SimulationSettings(t_max=32.0, max_lag=0.0, record_units=(1,), progress=False)
     with pytest.raises(ValueError, match=r"`trajectory_store` must be given"):
         simulate(realize(net), st)
     with pytest.raises(ValueError, match=r"`record_units` must be in \[0, 10\); got 12"):
         simulate(
             realize(net),
-            SimulationSettings(t_max=16.0, record_units=(12,), progress=False),
+            SimulationSettings(t_max=32.0, max_lag=1.0, record_units=(12,), progress=False),
             trajectory_store="unused",
         )

@@ -222,7 +222,9 @@ class Experiment:
         if self.naive is not None:
             data["c_phi_naive"] = (nn, self.naive.c_phi)
             data["c_x_naive"] = (nn, self.naive.c_x)
-            data["spec_phi_naive"] = (("rank",), np.linalg.eigvalsh(self.naive.c_phi)[::-1])
+            for name in ("phi", "x"):
+                c = getattr(self.naive, f"c_{name}")
+                data[f"spec_{name}_naive"] = (("rank",), np.linalg.eigvalsh((c + c.T) / 2)[::-1])
         d = self.dmft
         data["dmft_delta"] = (("dmft_lag",), d.delta, {"long_name": "DMFT Delta(t)"})
         data["dmft_c"] = (("dmft_lag",), d.c, {"long_name": "DMFT C(t)"})
