@@ -67,15 +67,22 @@ def _ours(real, B: int, n_steps: int, every: int, dt: float, acf: bool) -> float
     # 4 blocks of equal length; no burn-in so that every step is a timed, sampled step
     t_max = n_steps * dt
     st = SimulationSettings(
-        dt=dt, t_max=t_max, burn_in=0.0, n_trials=B, stats_every=every, n_blocks=4,
-        max_lag=5.0 if acf else 0.0, acf_every=5, progress=False,
+        dt=dt,
+        t_max=t_max,
+        burn_in=0.0,
+        n_trials=B,
+        stats_every=every,
+        n_blocks=4,
+        max_lag=5.0 if acf else 0.0,
+        acf_every=5,
+        progress=False,
     )
     sim = simulate(real, st)
     return sim.seconds["integrate"] / sim.n_steps
 
 
 def peak_rss(n: int, B: int, steps: int) -> float:
-    """Peak RSS (GB) of a fresh process running ``steps`` steps at (n, B) with all statistics."""
+    """Peak RSS (GiB) of a fresh process running ``steps`` steps at (n, B) with all statistics."""
     code = (
         "import resource\n"
         "from randrnn import *\n"
@@ -85,8 +92,12 @@ def peak_rss(n: int, B: int, steps: int) -> float:
         f"st=SimulationSettings(dt=0.05, t_max={steps}*0.05, burn_in=0.0, n_trials={B},"
         " n_blocks=4, stats_every=10, max_lag=1.0, acf_every=5, progress=False)\n"
         "s=simulate(r, st)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(int(hwm[0].split()[1]) if hwm else rss)\n"
     )
+    # VmHWM is the peak of this process image only; ru_maxrss can carry the parent's peak
+    # across fork + exec on Linux (measured: +0.2 GB when called from this benchmark)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024**2
 
@@ -96,18 +107,23 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="N in {500, 1000}, B in {32, 128}")
     ap.add_argument("--acf", action="store_true", help="also stream the autocovariance")
     ap.add_argument("--no-rss", action="store_true", help="skip the N=4000 peak-RSS run")
+    ap.add_argument("--sizes", type=int, nargs="+", help="override the N values")
+    ap.add_argument("--batches", type=int, nargs="+", help="override the B values")
     args = ap.parse_args()
-    sizes = [500, 1000] if args.quick else [500, 1000, 2000, 4000]
-    batches = [32, 128] if args.quick else [32, 128, 256]
+    sizes = args.sizes or ([500, 1000] if args.quick else [500, 1000, 2000, 4000])
+    batches = args.batches or ([32, 128] if args.quick else [32, 128, 256])
     dt, every = 0.05, 10
     rows = []
-    print(f"{'N':>5} {'B':>4} {'gemm ms':>8} {'ours ms':>8} {'ratio':>6} {'plain ms':>9} "
-          f"{'plain/gemm':>10} {'noisy ms':>9} {'noisy/gemm':>10}")
+    print(
+        f"{'N':>5} {'B':>4} {'gemm ms':>8} {'ours ms':>8} {'ratio':>6} {'plain ms':>9} "
+        f"{'plain/gemm':>10} {'noisy ms':>9} {'noisy/gemm':>10}"
+    )
     for n in sizes:
         net = RateNetwork(ensemble=GaussianEnsemble(n=n, g=2.0), phi="tanh")
         real = realize(net, Seeds())
-        noisy = realize(RateNetwork(ensemble=GaussianEnsemble(n=n, g=2.0), phi="tanh",
-                                    sigma=0.5), Seeds())
+        noisy = realize(
+            RateNetwork(ensemble=GaussianEnsemble(n=n, g=2.0), phi="tanh", sigma=0.5), Seeds()
+        )
         JT = np.ascontiguousarray(real.J.T.astype(np.float32))
         for B in [1, *batches] if n == 1000 else batches:
             P = np.tanh(np.random.default_rng(1).standard_normal((B, n))).astype(np.float32)
@@ -122,19 +138,28 @@ def main() -> None:
             g3 = _gemm_time(P, JT, reps)
             gemm = float(np.median([g1, g2, g3]))
             row = {
-                "n": n, "B": B, "gemm_ms": gemm * 1e3, "ours_ms": ours * 1e3,
-                "ratio": ours / gemm, "plain_ms": plain * 1e3, "plain_ratio": plain / gemm,
-                "noisy_ms": ours_noisy * 1e3, "noisy_ratio": ours_noisy / gemm,
+                "n": n,
+                "B": B,
+                "gemm_ms": gemm * 1e3,
+                "ours_ms": ours * 1e3,
+                "ratio": ours / gemm,
+                "plain_ms": plain * 1e3,
+                "plain_ratio": plain / gemm,
+                "noisy_ms": ours_noisy * 1e3,
+                "noisy_ratio": ours_noisy / gemm,
                 "gemm_spread": (max(g1, g2, g3) - min(g1, g2, g3)) / gemm,
             }
             rows.append(row)
-            print(f"{n:>5} {B:>4} {row['gemm_ms']:>8.3f} {row['ours_ms']:>8.3f} "
-                  f"{row['ratio']:>6.2f} {row['plain_ms']:>9.3f} {row['plain_ratio']:>10.2f} "
-                  f"{row['noisy_ms']:>9.3f} {row['noisy_ratio']:>10.2f}", flush=True)
+            print(
+                f"{n:>5} {B:>4} {row['gemm_ms']:>8.3f} {row['ours_ms']:>8.3f} "
+                f"{row['ratio']:>6.2f} {row['plain_ms']:>9.3f} {row['plain_ratio']:>10.2f} "
+                f"{row['noisy_ms']:>9.3f} {row['noisy_ratio']:>10.2f}",
+                flush=True,
+            )
     result = {"benchmark": "simulate", "rows": rows}
     if not args.no_rss:
-        result["peak_rss_gb_n4000_b256"] = peak_rss(4000, 256, 80)
-        print(f"peak RSS, N=4000 B=256, all statistics: {result['peak_rss_gb_n4000_b256']:.2f} GB")
+        result["peak_rss_gib_n4000_b256"] = peak_rss(4000, 256, 200)
+        print(f"peak RSS, N=4000 B=256, all statistics: {result['peak_rss_gib_n4000_b256']:.2f} GiB")
     print(json.dumps(result))
 
 

@@ -34,8 +34,9 @@ def test_simulate_default_writes_store_and_summary(tmp_path):
     ds = load_dataset(s["store"])
     assert ds.attrs["seeds"] == s["seeds"]
     assert ds.attrs["config"]["ensemble"]["g"] == 2.0
-    assert np.isclose(float(np.trace(ds["cov_x"].values)) / ds.sizes["neuron"], s["var_x"],
-                      rtol=1e-6)
+    assert np.isclose(
+        float(np.trace(ds["cov_x"].values)) / ds.sizes["neuron"], s["var_x"], rtol=1e-6
+    )
 
 
 def test_simulate_equals_python_api(tmp_path):
@@ -43,9 +44,19 @@ def test_simulate_equals_python_api(tmp_path):
     from randrnn import GaussianEnsemble, RateNetwork, Seeds, realize
     from randrnn.simulate import SimulationSettings, simulate
 
-    args = ["simulate", "--out", str(tmp_path), "--set", "ensemble.n=50",
-            "--set", "simulation.t_max=40.0", "--set", "simulation.max_lag=2.0",
-            "--set", "network.sigma=0.3"]
+    args = [
+        "simulate",
+        "--out",
+        str(tmp_path),
+        "--set",
+        "ensemble.n=50",
+        "--set",
+        "simulation.t_max=40.0",
+        "--set",
+        "simulation.max_lag=2.0",
+        "--set",
+        "network.sigma=0.3",
+    ]
     assert CliRunner().invoke(main, args).exit_code == 0
     s = json.loads((tmp_path / "summary.json").read_text())
     net = RateNetwork(ensemble=GaussianEnsemble(n=50, g=2.0), phi="tanh", sigma=0.3)
@@ -69,8 +80,17 @@ def test_diverging_run_leaves_no_store(tmp_path):
     out = tmp_path / "o"
     r = CliRunner().invoke(
         main,
-        ["simulate", "--out", str(out), "--set", "network.phi='relu'", "--set", "ensemble.g=3.0",
-         "--set", "ensemble.n=300"],
+        [
+            "simulate",
+            "--out",
+            str(out),
+            "--set",
+            "network.phi='relu'",
+            "--set",
+            "ensemble.g=3.0",
+            "--set",
+            "ensemble.n=300",
+        ],
     )
     assert r.exit_code == 1
     assert "diverged at step" in r.output
@@ -81,15 +101,38 @@ def test_diverging_run_leaves_no_store(tmp_path):
 
 def test_run_small_network(tmp_path):
     """`randrnn run` end to end on a small noise-driven network: all outputs, sane numbers."""
-    args = ["run", "--out", str(tmp_path), "--set", "ensemble.n=120", "--set", "ensemble.g=0.9",
-            "--set", "network.sigma=1.5", "--set", "simulation.t_max=160.0",
-            "--set", "simulation.n_trials=16", "--set", "simulation.max_lag=4.0",
-            "--set", "simulation.n_quadruples=50"]
+    args = [
+        "run",
+        "--out",
+        str(tmp_path),
+        "--set",
+        "ensemble.n=120",
+        "--set",
+        "ensemble.g=0.9",
+        "--set",
+        "network.sigma=1.5",
+        "--set",
+        "simulation.t_max=160.0",
+        "--set",
+        "simulation.n_trials=16",
+        "--set",
+        "simulation.max_lag=4.0",
+        "--set",
+        "simulation.n_quadruples=50",
+    ]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
     s = json.loads((tmp_path / "summary.json").read_text())
-    for key in ("offdiag_corr", "offdiag_corr_ceiling", "rel_frobenius", "diag_corr", "pr_pred",
-                "pr_sim", "naive_offdiag_corr", "naive_rel_frobenius"):
+    for key in (
+        "offdiag_corr",
+        "offdiag_corr_ceiling",
+        "rel_frobenius",
+        "diag_corr",
+        "pr_pred",
+        "pr_sim",
+        "naive_offdiag_corr",
+        "naive_rel_frobenius",
+    ):
         assert np.isfinite(s["comparison"][key]), key
     for key in ("delta0", "mu1", "c0"):
         assert key in s["dmft"]

@@ -73,8 +73,7 @@ def test_noise_driven_regime_agrees_and_naive_fails():
         {
             "ensemble": {"n": 400, "g": 0.9},
             "network": {"phi": "tanh", "sigma": 1.5},
-            "simulation": {"t_max": 1000.0, "n_trials": 64, "max_lag": 10.0,
-                           "n_quadruples": 500},
+            "simulation": {"t_max": 1000.0, "n_trials": 64, "max_lag": 10.0, "n_quadruples": 500},
         },
         progress=False,
     )

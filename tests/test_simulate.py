@@ -240,7 +240,7 @@ def test_fused_kernel_matches_numpy(phi):
     out = np.empty_like(x)
     x1 = x.copy()
     f = nonlinearity(phi)
-    _kernels.fused_step_serial(x1, h, e, cb, z, s, out, _phi_code(f, np.dtype("float64")))
+    _kernels.fused_step(x1, h, e, cb, z, s, out, _phi_code(f, np.dtype("float64")))
     ref = e * x + h + cb + s * z
     np.testing.assert_allclose(x1, ref, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(out, f(ref), rtol=1e-14, atol=1e-14)

@@ -19,15 +19,27 @@ import pytest
 from randrnn import GaussianEnsemble, RateNetwork, Seeds, realize, solve_stationary
 from randrnn.simulate import SimulationSettings, simulate
 
-CASES = [("tanh", 1.5, 0.0), ("tanh", 3.0, 0.0), ("tanh", 1.5, 0.5), ("tanh", 3.0, 0.5),
-         ("erf", 2.0, 0.0)]
+CASES = [
+    ("tanh", 1.5, 0.0),
+    ("tanh", 3.0, 0.0),
+    ("tanh", 1.5, 0.5),
+    ("tanh", 3.0, 0.5),
+    ("erf", 2.0, 0.0),
+]
 
 
 def _measure(phi: str, g: float, sigma: float, n: int, n_real: int = 3):
     net = RateNetwork(ensemble=GaussianEnsemble(n=n, g=g), phi=phi, sigma=sigma)
     st = SimulationSettings(
-        dt=0.05, t_max=400.0, burn_in=100.0, n_trials=16, max_lag=10.0, acf_every=4,
-        covariance=False, cross_covariance=False, progress=False,
+        dt=0.05,
+        t_max=400.0,
+        burn_in=100.0,
+        n_trials=16,
+        max_lag=10.0,
+        acf_every=4,
+        covariance=False,
+        cross_covariance=False,
+        progress=False,
     )
     acfs = []
     for r in range(n_real):
@@ -41,8 +53,7 @@ def _measure(phi: str, g: float, sigma: float, n: int, n_real: int = 3):
 @pytest.mark.parametrize(("phi", "g", "sigma"), CASES)
 def test_delta_matches_dmft_with_finite_size_extrapolation(phi, g, sigma, ci):
     n = 500 if ci else 2000
-    sol = solve_stationary(RateNetwork(ensemble=GaussianEnsemble(n=n, g=g), phi=phi,
-                                       sigma=sigma))
+    sol = solve_stationary(RateNetwork(ensemble=GaussianEnsemble(n=n, g=g), phi=phi, sigma=sigma))
     lags, big, big_se = _measure(phi, g, sigma, n)
     _, small, small_se = _measure(phi, g, sigma, n // 4)
     theory = np.interp(lags, sol.lags, sol.delta)

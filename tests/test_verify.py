@@ -52,8 +52,9 @@ def test_power_law_fit_recovers_exponent(rng):
 
 def test_autocovariance_comparison_z_scores():
     lags = np.linspace(0, 10, 101)
-    c = compare_autocovariance(lags, np.exp(-lags), lags[::10], np.exp(-lags[::10]) + 0.01,
-                               np.full(11, 0.01))
+    c = compare_autocovariance(
+        lags, np.exp(-lags), lags[::10], np.exp(-lags[::10]) + 0.01, np.full(11, 0.01)
+    )
     np.testing.assert_allclose(c.z, 1.0, atol=1e-12)
     with pytest.raises(ValueError, match=r"`lags_pred` must cover"):
         compare_autocovariance(lags[:5], lags[:5], lags, lags, lags + 1)

@@ -383,6 +383,7 @@ class ResidualStatistics:
         laplace = getattr(solution, "residual_laplace", None)
         if laplace is None:
             return base
+
         def spectrum(w: ArrayLike) -> FloatArray:
             # S_r(w) = 2 Re S(0+ + i w): the same transform as the eigenbasis formula uses, so
             # the two algorithms integrate one and the same residual (the piecewise-linear

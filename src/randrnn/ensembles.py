@@ -84,7 +84,7 @@ class GaussianEnsemble(AbstractEnsemble):
         check_nonnegative("g", self.g)
 
     @property
-    def size(self) -> int:  # noqa: D102
+    def size(self) -> int:
         return self.n
 
     def sample(self, rng: Seed = None) -> FloatArray:

@@ -29,7 +29,8 @@ class ConvergenceError(RuntimeError):
         self.residual = float(residual)
         self.tol = float(tol)
         super().__init__(
-            f"{message} (iterations={self.n_iter}, residual={self.residual:.3e}, tol={self.tol:.1e})"
+            f"{message} (iterations={self.n_iter}, residual={self.residual:.3e}, "
+            f"tol={self.tol:.1e})"
         )
 
 

@@ -129,7 +129,8 @@ class RateNetwork:
         if self.b is not None:
             if self.sigma_b > 0:
                 raise ValueError(
-                    f"`b` and `sigma_b` are exclusive; got a vector b and sigma_b={self.sigma_b!r}. "
+                    "`b` and `sigma_b` are exclusive; got a vector b and "
+                    f"sigma_b={self.sigma_b!r}. "
                     "Set sigma_b=0 to use a given input vector."
                 )
             b = check_array("b", self.b, shape=(n,))

@@ -54,7 +54,8 @@ def _table(rows: list[tuple[str, Any, str]]) -> str:
         return html.escape(str(v))
 
     body = "".join(
-        f"<tr><td>{html.escape(k)}</td><td class='num'>{fmt(v)}</td><td>{html.escape(note)}</td></tr>"
+        f"<tr><td>{html.escape(k)}</td><td class='num'>{fmt(v)}</td>"
+        f"<td>{html.escape(note)}</td></tr>"
         for k, v, note in rows
     )
     return f"<table><tr><th>quantity</th><th>value</th><th>meaning</th></tr>{body}</table>"
@@ -63,9 +64,11 @@ def _table(rows: list[tuple[str, Any, str]]) -> str:
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:0.2em} h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #ddd}
+h1{font-size:1.6em;margin-bottom:0.2em}
+h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:0.6em 0;font-size:0.92em}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:left} td.num{text-align:right;font-family:monospace}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
+td.num{text-align:right;font-family:monospace}
 img{max-width:100%;border:1px solid #eee;margin:0.4em 0} .meta{color:#666;font-size:0.85em}
 .ok{color:#1a7f37;font-weight:bold} .bad{color:#b42318;font-weight:bold}
 """

@@ -20,13 +20,13 @@ along an eigenmode :math:`\lambda` is biased by :math:`-\mathrm{Re}\,\lambda\,dt
 
 One step is one float32 GEMM ``(B x N) @ (N x N)`` fused with the leak (BLAS ``beta``), a
 compiled elementwise ``phi`` and, with noise, one batch of normal variates. Statistics are
-sampled every ``stats_every`` steps into a buffer and folded in by BLAS ``syrk``/``gemm``.
+sampled every ``stats_every`` steps into a buffer and folded in by BLAS ``syrk``/``gemm``
+(NumPy's BLAS, the same as the step's).
 No trajectory is kept unless ``record_units`` is set.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 import time
@@ -34,7 +34,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from randrnn import _kernels
@@ -54,9 +53,6 @@ from randrnn.stats import (
     CovarianceEstimate,
     sample_quadruples,
 )
-
-#: multiply-adds per step below which the step GEMM runs single-threaded
-_SMALL_GEMM = 1 << 24
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -368,20 +364,16 @@ def simulate(
     has_noise = net.sigma > 0
     e_dt = e_vec.astype(dtype)
     code = _phi_code(net.phi, dtype)
-    fused = (
-        _kernels.fused_step_parallel
-        if B * n >= _kernels.PARALLEL_MIN_SIZE
-        else _kernels.fused_step_serial
-    )
+    fused = _kernels.fused_step
 
     # sampling schedule: burn-in steps, then n_blocks blocks of samples
-    steps_burn = int(math.ceil(st.burn_in / st.dt))
+    steps_burn = math.ceil(st.burn_in / st.dt)
     dt_stat = st.stats_every * st.dt
-    spb = max(1, int(math.ceil(st.t_max / dt_stat / st.n_blocks)))  # samples per block
+    spb = max(1, math.ceil(st.t_max / dt_stat / st.n_blocks))  # samples per block
     steps_per_block = spb * st.stats_every
     n_steps_sampled = steps_per_block * st.n_blocks
     n_steps = steps_burn + n_steps_sampled
-    n_lags = int(round(st.max_lag / (st.acf_every * st.dt))) + 1 if st.max_lag > 0 else 0
+    n_lags = round(st.max_lag / (st.acf_every * st.dt)) + 1 if st.max_lag > 0 else 0
 
     init_rng = realization.seeds.generator("initial")
     noise_rng = realization.seeds.generator("noise")
@@ -399,8 +391,10 @@ def simulate(
     cov_acc = CovarianceAccumulator(
         n, st.n_blocks, dtype, covariance=st.covariance, cross=st.cross_covariance, quads=quads
     )
-    # flush the sample buffer when it holds >= 512 rows (BLAS efficiency) or at a block end
-    k_buf = max(1, min(spb, int(math.ceil(512 / B))))
+    # flush the sample buffer when it holds >= 32 MiB (at least 512 rows, for BLAS efficiency)
+    # or at a block end; fewer, larger products also save the scratch additions
+    rows = max(512, (32 << 20) // (n * dtype.itemsize))
+    k_buf = max(1, min(spb, math.ceil(rows / B)))
     buf_x = np.empty((k_buf * B, n), dtype=dtype)
     buf_p = np.empty((k_buf * B, n), dtype=dtype)
     n_buf = 0
@@ -433,62 +427,59 @@ def simulate(
         rec_units = np.array(st.record_units)
         rec_i = rec_pos = 0
 
-    # small GEMMs gain nothing from BLAS threads and suffer badly when cores are shared
-    small = B * n * n < _SMALL_GEMM
-    limiter = threadpool_limits(1, user_api="blas") if small else contextlib.nullcontext()
-    with limiter:
-        show = sys.stderr.isatty() if st.progress is None else st.progress
-        bar = tqdm(total=n_steps, desc="simulate", unit="step", disable=not show, mininterval=0.5)
-        t_setup = time.perf_counter()
+    show = sys.stderr.isatty() if st.progress is None else st.progress
+    bar = tqdm(total=n_steps, desc="simulate", unit="step", disable=not show, mininterval=0.5)
+    t_setup = time.perf_counter()
 
-        P[...] = net.phi(X)
-        check_every = 10
-        for step in range(n_steps):
-            k_s = step - steps_burn  # steps since sampling began
-            if k_s >= 0:
-                if k_s % st.stats_every == 0:
-                    buf_x[n_buf * B : (n_buf + 1) * B] = X
-                    buf_p[n_buf * B : (n_buf + 1) * B] = P
-                    n_buf += 1
-                    sample_idx = k_s // st.stats_every
-                    block_end = (sample_idx + 1) % spb == 0
-                    if n_buf == k_buf or block_end:
-                        cov_acc.add(buf_x[: n_buf * B], buf_p[: n_buf * B])
-                        n_buf = 0
-                    if block_end:
-                        cov_acc.close_block()
-                if acf_acc is not None and k_s % st.acf_every == 0:
-                    acf_acc.add(X[:n_acf_tr], P[:n_acf_tr])
-                    if (k_s + st.acf_every) % steps_per_block < st.acf_every:
-                        acf_acc.close_block()
-                if rec is not None and k_s % st.record_every == 0 and rec_i < rec.shape[0]:
-                    rec_buf[rec_pos] = X[: rec_buf.shape[1]][:, rec_units]  # type: ignore[index]
-                    rec_pos += 1
-                    rec_i += 1
-                    if rec_pos == rec_buf.shape[0] or rec_i == rec.shape[0]:  # type: ignore[union-attr]
-                        rec[rec_i - rec_pos : rec_i] = rec_buf[:rec_pos]  # type: ignore[index]
-                        rec_pos = 0
-            # x <- e x + P @ ((1-e) J)^T + (1-e) b + noise; P <- phi(x)  (one GEMM, one fused pass)
-            np.matmul(P, JcT, out=H)
-            if has_noise:
-                noise_rng.standard_normal(out=Z, dtype=dtype)
-            fused(X, H, e_dt, cb, Z, noise_scale, P, code)
-            if code == _kernels.PHI_NONE:
-                P[...] = net.phi(X)
-            if step % check_every == 0 or step == n_steps - 1:
-                s = float(np.abs(X).max())
-                if not s <= st.max_abs:  # catches NaN too
-                    bar.close()
-                    raise DivergenceError(
-                        _divergence_message(
-                            realization, step + 1, (step + 1) * st.dt, st.dt, st.max_abs
-                        ),
-                        step=step + 1,
-                        time=(step + 1) * st.dt,
-                    )
-                bar.update(check_every if step % check_every == 0 else 0)
-        bar.close()
+    P[...] = net.phi(X)
+    check_every = 10
+    for step in range(n_steps):
+        k_s = step - steps_burn  # steps since sampling began
+        if k_s >= 0:
+            if k_s % st.stats_every == 0:
+                buf_x[n_buf * B : (n_buf + 1) * B] = X
+                buf_p[n_buf * B : (n_buf + 1) * B] = P
+                n_buf += 1
+                sample_idx = k_s // st.stats_every
+                block_end = (sample_idx + 1) % spb == 0
+                if n_buf == k_buf or block_end:
+                    cov_acc.add(buf_x[: n_buf * B], buf_p[: n_buf * B])
+                    n_buf = 0
+                if block_end:
+                    cov_acc.close_block()
+            if acf_acc is not None and k_s % st.acf_every == 0:
+                acf_acc.add(X[:n_acf_tr], P[:n_acf_tr])
+                if (k_s + st.acf_every) % steps_per_block < st.acf_every:
+                    acf_acc.close_block()
+            if rec is not None and k_s % st.record_every == 0 and rec_i < rec.shape[0]:
+                rec_buf[rec_pos] = X[: rec_buf.shape[1]][:, rec_units]  # type: ignore[index]
+                rec_pos += 1
+                rec_i += 1
+                if rec_pos == rec_buf.shape[0] or rec_i == rec.shape[0]:  # type: ignore[union-attr]
+                    rec[rec_i - rec_pos : rec_i] = rec_buf[:rec_pos]  # type: ignore[index]
+                    rec_pos = 0
+        # x <- e x + P @ ((1-e) J)^T + (1-e) b + noise; P <- phi(x)  (one GEMM, one fused pass)
+        np.matmul(P, JcT, out=H)
+        if has_noise:
+            noise_rng.standard_normal(out=Z, dtype=dtype)
+        fused(X, H, e_dt, cb, Z, noise_scale, P, code)
+        if code == _kernels.PHI_NONE:
+            P[...] = net.phi(X)
+        if step % check_every == 0 or step == n_steps - 1:
+            s = float(np.abs(X).max())
+            if not s <= st.max_abs:  # catches NaN too
+                bar.close()
+                raise DivergenceError(
+                    _divergence_message(
+                        realization, step + 1, (step + 1) * st.dt, st.dt, st.max_abs
+                    ),
+                    step=step + 1,
+                    time=(step + 1) * st.dt,
+                )
+            bar.update(check_every if step % check_every == 0 else 0)
+    bar.close()
     t_int = time.perf_counter()
+    del buf_x, buf_p, JcT, H, Z  # free before the (memory-hungry) finalization
     equal_time = cov_acc.finalize()
     ac = acf_acc.finalize(st.acf_every * st.dt) if acf_acc is not None else None
     t_end = time.perf_counter()

@@ -78,9 +78,7 @@ def run_scaling(
     bar = tqdm(runs, desc="scaling", unit="run", disable=progress is False)
     for i, n, r in bar:
         bar.set_postfix(n=n, realization=r)
-        run_cfg = io.apply_overrides(
-            cfg, [f"ensemble.n={n}", f"seeds.coupling={base_seed + r}"]
-        )
+        run_cfg = io.apply_overrides(cfg, [f"ensemble.n={n}", f"seeds.coupling={base_seed + r}"])
         summ = run_experiment(run_cfg, progress=progress).summary()
         for k, (table, key) in SCALING_METRICS.items():
             values[k][i, r] = summ.get(table, {}).get(key, np.nan)

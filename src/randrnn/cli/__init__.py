@@ -1,6 +1,7 @@
 """The ``randrnn`` command line: thin wrappers around the public API.
 
-Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectrum``, ``info`` (one module each in this package).
+Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectrum``, ``info``
+(one module each in this package).
 """
 
 from __future__ import annotations

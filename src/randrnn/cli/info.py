@@ -31,5 +31,6 @@ def command() -> None:
     for pool in threadpool_info():
         click.echo(
             f"threads   {pool.get('internal_api')} {pool.get('version')} "
-            f"({pool.get('user_api')}, {pool.get('num_threads')} threads, {pool.get('architecture')})"
+            f"({pool.get('user_api')}, {pool.get('num_threads')} threads, "
+            f"{pool.get('architecture')})"
         )

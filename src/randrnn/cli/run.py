@@ -37,8 +37,10 @@ def build_report(ds: Any, out_dir: Path, summary: dict[str, Any]) -> Path:
     sections = [
         (
             "Dynamical mean-field theory",
-            "Population-averaged autocovariances: DMFT against the simulation (raw, including "
-            "any static part).",
+            (
+                "Population-averaged autocovariances: DMFT against the simulation (raw, "
+                "including any static part)."
+            ),
             [
                 ("Δ0 (DMFT)", d["delta0"], "variance of x"),
                 ("Δ0 (simulation)", sim["delta0_sim"], f"± {sim['delta0_sim_se']:.2g} (1 SE)"),
@@ -52,22 +54,36 @@ def build_report(ds: Any, out_dir: Path, summary: dict[str, Any]) -> Path:
         ),
         (
             "Covariance of one realization: prediction vs simulation",
-            "Off-diagonal agreement is judged against the ceiling: the correlation an exact "
-            "prediction would reach with this finite simulation (Spearman-Brown corrected "
-            "split-half correlation).",
+            (
+                "Off-diagonal agreement is judged against the ceiling: the correlation an exact "
+                "prediction would reach with this finite simulation (Spearman-Brown corrected "
+                "split-half correlation)."
+            ),
             [
                 ("off-diagonal corr (φ)", c["offdiag_corr"], "prediction vs simulation"),
                 ("split-half ceiling (φ)", c["offdiag_corr_ceiling"], "noise ceiling"),
                 ("fraction of ceiling (φ)", c["ceiling_fraction"], ""),
-                ("relative Frobenius error (φ)", c["rel_frobenius"],
-                 f"sampling noise alone: {c['rel_frobenius_noise']:.3g}"),
+                (
+                    "relative Frobenius error (φ)",
+                    c["rel_frobenius"],
+                    f"sampling noise alone: {c['rel_frobenius_noise']:.3g}",
+                ),
                 ("diagonal corr (φ)", c["diag_corr"], "per-unit variances"),
-                ("off-diagonal corr (x)", c["x_offdiag_corr"],
-                 f"ceiling {c['x_offdiag_corr_ceiling']:.3g}"),
-                ("participation ratio φ: pred / sim", f"{c['pr_pred']:.2f} / {c['pr_sim_unbiased']:.2f}",
-                 "sim: tr(C1 C2) of halves (no noise inflation)"),
-                ("participation ratio x: pred / sim",
-                 f"{c['x_pr_pred']:.2f} / {c['x_pr_sim_unbiased']:.2f}", ""),
+                (
+                    "off-diagonal corr (x)",
+                    c["x_offdiag_corr"],
+                    f"ceiling {c['x_offdiag_corr_ceiling']:.3g}",
+                ),
+                (
+                    "participation ratio φ: pred / sim",
+                    f"{c['pr_pred']:.2f} / {c['pr_sim_unbiased']:.2f}",
+                    "sim: tr(C1 C2) of halves (no noise inflation)",
+                ),
+                (
+                    "participation ratio x: pred / sim",
+                    f"{c['x_pr_pred']:.2f} / {c['x_pr_sim_unbiased']:.2f}",
+                    "",
+                ),
                 ("prediction method", p["method"], f"{p['seconds']:.1f} s"),
                 ("min Re(1 - μ1 λ)", p["min_re_alpha"], "stability margin of this realization"),
             ],
@@ -82,39 +98,55 @@ def build_report(ds: Any, out_dir: Path, summary: dict[str, Any]) -> Path:
         sections.append(
             (
                 "The naive Gaussian closure",
-                "Treating preactivations as jointly Gaussian misses the cross terms "
-                "aJC + C J<sup>T</sup>a* (physics.md section 3). Linear-equivalent prediction "
-                f"better on both metrics: {_fmt_ok(better)}.",
+                (
+                    "Treating preactivations as jointly Gaussian misses the cross terms "
+                    "aJC + C J<sup>T</sup>a* (physics.md section 3). Linear-equivalent "
+                    f"prediction better on both metrics: {_fmt_ok(better)}."
+                ),
                 [
-                    ("off-diagonal corr (φ), naive", c["naive_offdiag_corr"],
-                     f"correct: {c['offdiag_corr']:.3g}"),
-                    ("relative Frobenius error (φ), naive", c["naive_rel_frobenius"],
-                     f"correct: {c['rel_frobenius']:.3g}"),
+                    (
+                        "off-diagonal corr (φ), naive",
+                        c["naive_offdiag_corr"],
+                        f"correct: {c['offdiag_corr']:.3g}",
+                    ),
+                    (
+                        "relative Frobenius error (φ), naive",
+                        c["naive_rel_frobenius"],
+                        f"correct: {c['rel_frobenius']:.3g}",
+                    ),
                     ("participation ratio φ, naive", c["naive_pr"], ""),
                 ],
                 ["naive_vs_correct"],
             )
         )
     rows = [
-        ("RMS off-diag cov(r) / RMS off-diag cov(φ)", res["rms_ratio"],
-         "bias-corrected with the two halves"),
+        (
+            "RMS off-diag cov(r) / RMS off-diag cov(φ)",
+            res["rms_ratio"],
+            "bias-corrected with the two halves",
+        ),
         ("mean square off-diag cov(r)", res["ms_offdiag_r"], f"± {res['ms_offdiag_r_se']:.2g}"),
         ("mean square off-diag cov(φ)", res["ms_offdiag_phi"], f"± {res['ms_offdiag_phi_se']:.2g}"),
     ]
     if "wick" in summary:
         w = summary["wick"]
         rows += [
-            ("RMS standardised κ4 (distinct units)", w["rms_kappa"],
-             f"sampling noise {w['rms_kappa_noise']:.2g}; {w['n_quadruples']} quadruples"),
+            (
+                "RMS standardised κ4 (distinct units)",
+                w["rms_kappa"],
+                f"sampling noise {w['rms_kappa_noise']:.2g}; {w['n_quadruples']} quadruples",
+            ),
             ("RMS Gaussian part", w["rms_gaussian_part"], "products of pair covariances"),
             ("fraction |z| > 3", w["frac_abs_z_gt_3"], "0.0027 expected if κ4 = 0"),
         ]
     sections.append(
         (
             "Residuals and the Wick test",
-            "Residuals r<sub>i</sub> = φ<sub>i</sub> - ⟨φ<sub>i</sub>⟩ - g<sub>i</sub>x<sub>i</sub>: "
-            "their cross-covariances should be O(1/N), those of φ O(1/√N); run "
-            "<code>randrnn scaling</code> for the N dependence.",
+            (
+                "Residuals r<sub>i</sub> = φ<sub>i</sub> - ⟨φ<sub>i</sub>⟩ - "
+                "g<sub>i</sub>x<sub>i</sub>: their cross-covariances should be O(1/N), those "
+                "of φ O(1/√N); run <code>randrnn scaling</code> for the N dependence."
+            ),
             rows,
             ["residuals"],
         )
@@ -139,8 +171,14 @@ def build_report(ds: Any, out_dir: Path, summary: dict[str, Any]) -> Path:
 
 @click.command("run")
 @config_options
-@click.option("--out", "out", default="randrnn-run", show_default=True,
-              type=click.Path(file_okay=False), help="Output directory.")
+@click.option(
+    "--out",
+    "out",
+    default="randrnn-run",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output directory.",
+)
 def command(config: str | None, overrides: tuple[str, ...], out: str) -> None:
     """Run the main job: DMFT, prediction, simulation, comparison and report.
 

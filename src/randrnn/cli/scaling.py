@@ -13,10 +13,17 @@ from randrnn.cli.simulate import config_options, load_config
 @click.command("scaling")
 @config_options
 @click.option("--sizes", default="500,1000,2000", show_default=True, help="Comma-separated N.")
-@click.option("--realizations", default=2, show_default=True, type=int,
-              help="Coupling realizations per size.")
-@click.option("--out", "out", default="randrnn-scaling", show_default=True,
-              type=click.Path(file_okay=False), help="Output directory.")
+@click.option(
+    "--realizations", default=2, show_default=True, type=int, help="Coupling realizations per size."
+)
+@click.option(
+    "--out",
+    "out",
+    default="randrnn-scaling",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output directory.",
+)
 def command(
     config: str | None, overrides: tuple[str, ...], sizes: str, realizations: int, out: str
 ) -> None:
@@ -43,16 +50,26 @@ def command(
     for n in ds["n"].values:
         m = mean.sel(n=n)
         rows.append(
-            (f"N = {n}", f"{float(m.offdiag_corr):.3f} / {float(m.offdiag_corr_ceiling):.3f} / "
-             f"{float(m.naive_offdiag_corr):.3f}", "off-diag corr: prediction / ceiling / naive")
+            (
+                f"N = {n}",
+                (
+                    f"{float(m.offdiag_corr):.3f} / {float(m.offdiag_corr_ceiling):.3f} / "
+                    f"{float(m.naive_offdiag_corr):.3f}"
+                ),
+                "off-diag corr: prediction / ceiling / naive",
+            )
         )
     rows += [
-        ("RMS residual cross-cov exponent",
-         f"{fits['rms_residual_exponent']:.2f} ± {fits['rms_residual_exponent_se']:.2f}",
-         "theory: -1"),
-        ("RMS activity cross-cov exponent",
-         f"{fits['rms_activity_exponent']:.2f} ± {fits['rms_activity_exponent_se']:.2f}",
-         "theory: -1/2"),
+        (
+            "RMS residual cross-cov exponent",
+            f"{fits['rms_residual_exponent']:.2f} ± {fits['rms_residual_exponent_se']:.2f}",
+            "theory: -1",
+        ),
+        (
+            "RMS activity cross-cov exponent",
+            f"{fits['rms_activity_exponent']:.2f} ± {fits['rms_activity_exponent_se']:.2f}",
+            "theory: -1/2",
+        ),
     ]
     report.write_report(
         out_dir / "report.html",

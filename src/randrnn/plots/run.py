@@ -54,7 +54,10 @@ def covariance_heatmaps(ds: Any) -> plt.Figure:
     vmax = float(np.percentile(np.abs(off), 99)) or 1.0
     for ax, (name, title) in zip(np.atleast_1d(axes), mats, strict=True):
         im = ax.imshow(
-            ds[name].values[np.ix_(idx, idx)], cmap="RdBu_r", vmin=-vmax, vmax=vmax,
+            ds[name].values[np.ix_(idx, idx)],
+            cmap="RdBu_r",
+            vmin=-vmax,
+            vmax=vmax,
             interpolation="nearest",
         )
         ax.set_title(title)
@@ -77,14 +80,28 @@ def offdiag_scatter(ds: Any) -> plt.Figure:
         if f"c_{var}_naive" in ds:
             naive = ds[f"c_{var}_naive"].values[mask][pick]
             key = "naive_offdiag_corr" if var == "phi" else "naive_x_offdiag_corr"
-            ax.plot(sim, naive, ".", ms=1.5, color=_NAIVE, alpha=0.35,
-                    label=f"naive closure (r = {s.get(key, np.nan):.3f})")
+            ax.plot(
+                sim,
+                naive,
+                ".",
+                ms=1.5,
+                color=_NAIVE,
+                alpha=0.35,
+                label=f"naive closure (r = {s.get(key, np.nan):.3f})",
+            )
         pred = ds[f"c_{var}_pred"].values[mask][pick]
         key = "offdiag_corr" if var == "phi" else "x_offdiag_corr"
         ceil = "offdiag_corr_ceiling" if var == "phi" else "x_offdiag_corr_ceiling"
-        ax.plot(sim, pred, ".", ms=1.5, color=_PRED, alpha=0.35,
-                label=f"linear-equivalent (r = {s.get(key, np.nan):.3f}; ceiling "
-                f"{s.get(ceil, np.nan):.3f})")
+        ax.plot(
+            sim,
+            pred,
+            ".",
+            ms=1.5,
+            color=_PRED,
+            alpha=0.35,
+            label=f"linear-equivalent (r = {s.get(key, np.nan):.3f}; ceiling "
+            f"{s.get(ceil, np.nan):.3f})",
+        )
         lim = float(np.percentile(np.abs(sim), 99.9))
         ax.plot([-lim, lim], [-lim, lim], color="0.5", lw=1)
         ax.set_xlim(-lim, lim)
@@ -103,13 +120,30 @@ def spectra(ds: Any) -> plt.Figure:
     s = ds.attrs.get("summary", {}).get("comparison", {})
     for ax, var, label in ((axes[0], "phi", r"$C_\phi$"), (axes[1], "x", "$C_x$")):
         rank = ds["rank"].values
-        ax.loglog(rank, np.clip(ds[f"spec_{var}_sim"].values, 1e-12, None), color=_SIM, lw=2,
-                  label="simulation")
-        ax.loglog(rank, np.clip(ds[f"spec_{var}_pred"].values, 1e-12, None), color=_PRED,
-                  ls="--", lw=2, label="linear-equivalent")
+        ax.loglog(
+            rank,
+            np.clip(ds[f"spec_{var}_sim"].values, 1e-12, None),
+            color=_SIM,
+            lw=2,
+            label="simulation",
+        )
+        ax.loglog(
+            rank,
+            np.clip(ds[f"spec_{var}_pred"].values, 1e-12, None),
+            color=_PRED,
+            ls="--",
+            lw=2,
+            label="linear-equivalent",
+        )
         if f"spec_{var}_naive" in ds:
-            ax.loglog(rank, np.clip(ds[f"spec_{var}_naive"].values, 1e-12, None), color=_NAIVE,
-                      ls=":", lw=2, label="naive closure")
+            ax.loglog(
+                rank,
+                np.clip(ds[f"spec_{var}_naive"].values, 1e-12, None),
+                color=_NAIVE,
+                ls=":",
+                lw=2,
+                label="naive closure",
+            )
         pr_p = s.get("pr_pred" if var == "phi" else "x_pr_pred", np.nan)
         pr_s = s.get("pr_sim_unbiased" if var == "phi" else "x_pr_sim_unbiased", np.nan)
         ax.set_title(f"spectrum of {label}: PR pred {pr_p:.1f}, sim {pr_s:.1f}")
@@ -208,17 +242,36 @@ def scaling(ds: Any) -> plt.Figure:
     ax.set_ylabel("off-diagonal correlation (φ)")
     ax.legend(frameon=False)
     ax = axes[1]
-    for var, color, name in (("ms_offdiag_phi", _SIM, "activity"), ("ms_offdiag_r", _PRED,
-                                                                     "residual")):
+    for var, color, name in (
+        ("ms_offdiag_phi", _SIM, "activity"),
+        ("ms_offdiag_r", _PRED, "residual"),
+    ):
         rms = np.sqrt(np.clip(ds[var], 0, None))
         b = fits.get(f"rms_{name}_exponent", np.nan)
         be = fits.get(f"rms_{name}_exponent_se", np.nan)
-        ax.errorbar(n, rms.mean("realization"), yerr=_se(rms), marker="o", color=color,
-                    label=f"RMS off-diag cov, {name}: N^({b:.2f} ± {be:.2f})")
-    ax.loglog(n, np.sqrt(np.clip(ds["ms_offdiag_r"].mean("realization").values[0], 1e-30, None))
-              * (n / n[0]) ** -1.0, ":", color=_PRED, label="∝ 1/N")
-    ax.loglog(n, np.sqrt(ds["ms_offdiag_phi"].mean("realization").values[0])
-              * (n / n[0]) ** -0.5, ":", color=_SIM, label="∝ 1/√N")
+        ax.errorbar(
+            n,
+            rms.mean("realization"),
+            yerr=_se(rms),
+            marker="o",
+            color=color,
+            label=f"RMS off-diag cov, {name}: N^({b:.2f} ± {be:.2f})",
+        )
+    ax.loglog(
+        n,
+        np.sqrt(np.clip(ds["ms_offdiag_r"].mean("realization").values[0], 1e-30, None))
+        * (n / n[0]) ** -1.0,
+        ":",
+        color=_PRED,
+        label="∝ 1/N",
+    )
+    ax.loglog(
+        n,
+        np.sqrt(ds["ms_offdiag_phi"].mean("realization").values[0]) * (n / n[0]) ** -0.5,
+        ":",
+        color=_SIM,
+        label="∝ 1/√N",
+    )
     ax.set_xlabel("N")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
