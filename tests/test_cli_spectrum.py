@@ -28,6 +28,15 @@ keep_mean = false
 n_realizations = 2
 seed = 3
 bins = 9
+
+[sensitivity]
+n = 150
+n_realizations = 2
+sparsity = [0.5, 1.0]
+weight_scale = [0.8, 1.2]
+fraction_excitatory = []
+tau_spread = []
+gain_spread = []
 """
 
 
@@ -45,7 +54,11 @@ def test_spectrum_writes_outputs_and_matches_api(config_file, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     for key in ("edge_pred", "edge_numeric", "edge_numeric_se", "n", "seconds"):
         assert key in summary
-    assert (out / "spectrum.png").stat().st_size > 0
+    for fig in ("spectrum", "edge_sensitivity"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 0
+    report = (out / "report.html").read_text()
+    assert "Edge sensitivity" in report
+    assert report.count("data:image/png;base64,") == 2
     ds = load_dataset(out / "spectrum.zarr")
     for var in ("eig_re", "eig_im", "boundary_y_max", "density_pred", "edge_pred", "histogram"):
         assert var in ds
@@ -58,6 +71,16 @@ def test_spectrum_writes_outputs_and_matches_api(config_file, tmp_path):
     m = spectra.measure_edge(ens, n_realizations=2, seed=3)
     assert summary["edge_numeric"] == m.edge
     np.testing.assert_array_equal(ds["eig_re"].values, m.eigenvalues.real)
+    # the sensitivity sweep: theory from the public API at the sweep's n, one row per statistic
+    import dataclasses
+
+    sens = summary["sensitivity"]
+    assert list(sens["statistics"]) == ["sparsity", "weight_scale"]
+    th = rmt.edge_sensitivity(dataclasses.replace(ens, n=150), "weight_scale", [0.8, 1.2])
+    np.testing.assert_allclose(
+        ds["sensitivity_edge_pred"].sel(statistic="weight_scale").values, th.edge, rtol=1e-12
+    )
+    assert np.all(np.isfinite(ds["sensitivity_edge_numeric_se"].values))
 
 
 def test_spectrum_set_override(config_file, tmp_path):

@@ -104,3 +104,24 @@ def tanh_rational(x, out):  # pragma: no cover - compiled
     """``out[:] = tanh(x)`` on flat arrays (the approximation the fused step uses)."""
     for i in range(x.size):
         out[i] = _tanh_r(np.float64(x[i]))
+
+
+@nb.njit(fastmath=False, cache=True, error_model="numpy")
+def welford_block(block, count, mu, mv, k, first_half, mean, m2, half):  # pragma: no cover
+    """Fold one block's second moments into running per-entry statistics, in one pass.
+
+    With ``t = block / count - mu mv^T`` (the block covariance): ``mean += (t - mean) / k``,
+    ``m2 += (t - mean_old) (t - mean_new)`` (Welford) and, in the first half, ``half += t``.
+    ``mean`` is float64; ``block``, ``m2``, ``half`` may be float32 (arithmetic in float64).
+    """
+    inv = 1.0 / count
+    for i in range(block.shape[0]):
+        ui = mu[i]
+        for j in range(block.shape[1]):
+            t = np.float64(block[i, j]) * inv - ui * mv[j]
+            old = mean[i, j]
+            new = old + (t - old) / k
+            mean[i, j] = new
+            m2[i, j] += (t - old) * (t - new)
+            if first_half:
+                half[i, j] += t
