@@ -64,7 +64,7 @@ def test_naive_closure_differs_where_recurrence_matters():
 
 
 @pytest.mark.validation
-def test_noise_driven_regime_agrees_and_naive_fails():
+def test_noise_driven_regime_agrees_and_naive_fails(record_property):
     """Acceptance: tanh, g = 0.9, sigma = 1.5, N = 400: off-diag corr >= 0.97, naive < 0.6.
 
     64 trials x 1000 tau give a split-half ceiling of ~0.98-0.99 at N = 400.
@@ -78,6 +78,9 @@ def test_noise_driven_regime_agrees_and_naive_fails():
         progress=False,
     )
     c = exp.comparison
+    for key in ("offdiag_corr", "offdiag_corr_ceiling", "rel_frobenius"):
+        record_property(key, getattr(c["phi"], key))  # in the JUnit XML (--junitxml)
+    record_property("naive_offdiag_corr", c["naive_phi"].offdiag_corr)
     assert c["phi"].offdiag_corr >= 0.97, c["phi"]
     assert c["naive_phi"].offdiag_corr < 0.6
     assert c["phi"].rel_frobenius < c["naive_phi"].rel_frobenius

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,7 +76,8 @@ def run_scaling(
     base_seed = int(cfg.get("seeds", {}).get("coupling", 0))
     values = {k: np.full((len(sizes), n_realizations), np.nan) for k in SCALING_METRICS}
     runs = [(i, n, r) for i, n in enumerate(sizes) for r in range(n_realizations)]
-    bar = tqdm(runs, desc="scaling", unit="run", disable=progress is False)
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = tqdm(runs, desc="scaling", unit="run", disable=not show)
     for i, n, r in bar:
         bar.set_postfix(n=n, realization=r)
         run_cfg = io.apply_overrides(cfg, [f"ensemble.n={n}", f"seeds.coupling={base_seed + r}"])

@@ -74,10 +74,18 @@ def command(
     report.write_report(
         out_dir / "report.html",
         title="randrnn: convergence of the linear-equivalent covariance with N",
-        intro=f"Sizes {list(ds['n'].values)}, {realizations} coupling realization(s) each.",
+        intro=(
+            f"Sizes {[int(v) for v in ds['n'].values]}, {realizations} coupling realization(s) "
+            "each (coupling seeds base, base + 1, ...). Per-realization values are in "
+            "<code>scaling.zarr</code>; error bars are the spread over realizations."
+        ),
         sections=[("Scaling with N", "", rows, ["scaling"])],
         pngs=pngs,
-        meta={"created": ds.attrs["created"], "randrnn": ds.attrs["randrnn_version"]},
+        meta={
+            k: ds.attrs[k]
+            for k in ("randrnn_version", "numpy_version", "scipy_version", "created", "config")
+            if k in ds.attrs
+        },
     )
     summary = {
         "config": cfg,
