@@ -6,8 +6,7 @@ simulator to check every prediction against.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from randrnn._provenance import __version__ as __version__
 from randrnn.covariance import CovariancePrediction as CovariancePrediction
 from randrnn.covariance import ResidualStatistics as ResidualStatistics
 from randrnn.covariance import UnstableNetworkError as UnstableNetworkError
@@ -37,11 +36,6 @@ from randrnn.nonlinearities import nonlinearity as nonlinearity
 from randrnn.simulate import Simulation as Simulation
 from randrnn.simulate import SimulationSettings as SimulationSettings
 from randrnn.simulate import simulate as simulate
-
-try:
-    __version__ = version("randrnn")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "AbstractEnsemble",

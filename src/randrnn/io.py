@@ -9,10 +9,8 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
-import platform
 import shutil
 import tomllib
 import uuid
@@ -20,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from randrnn._provenance import provenance as provenance
 
 
 class AtomicDirectory:
@@ -99,23 +99,6 @@ def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
     tmp.write_text(to_json(obj) + "\n")
     os.replace(tmp, path)
     return path
-
-
-def provenance() -> dict[str, Any]:
-    """Return versions, machine and timestamp for the attributes of a result."""
-    import scipy
-
-    from randrnn import __version__
-
-    return {
-        "randrnn_version": __version__,
-        "numpy_version": np.__version__,
-        "scipy_version": scipy.__version__,
-        "python_version": platform.python_version(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-    }
 
 
 def save_dataset(

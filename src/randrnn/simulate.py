@@ -201,7 +201,7 @@ class Simulation:
         """Return the statistics as a labelled ``xarray.Dataset`` (provenance in ``attrs``)."""
         import xarray as xr
 
-        from randrnn.io import provenance
+        from randrnn._provenance import provenance
 
         et = self.equal_time
         n = self.realization.n

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from randrnn import __version__
+from randrnn._provenance import __version__
 from randrnn.cli import dmft as _dmft
 from randrnn.cli import info as _info
 from randrnn.cli import run as _run

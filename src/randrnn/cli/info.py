@@ -15,7 +15,7 @@ def command() -> None:
     import scipy
     from threadpoolctl import threadpool_info
 
-    from randrnn import __version__
+    from randrnn._provenance import __version__
 
     click.echo(f"randrnn   {__version__}")
     click.echo(f"python    {platform.python_version()} ({platform.machine()}, {platform.system()})")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from randrnn.cli.simulate import config_options, load_config
+from randrnn.cli.simulate import config_options, load_config, out_option
 
 
 def _fmt_ok(ok: bool) -> str:
@@ -171,14 +171,7 @@ def build_report(ds: Any, out_dir: Path, summary: dict[str, Any]) -> Path:
 
 @click.command("run")
 @config_options
-@click.option(
-    "--out",
-    "out",
-    default="randrnn-run",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Output directory.",
-)
+@out_option("randrnn-run")
 def command(config: str | None, overrides: tuple[str, ...], out: str) -> None:
     """Run the main job: DMFT, prediction, simulation, comparison and report.
 

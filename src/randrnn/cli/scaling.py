@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from randrnn.cli.simulate import config_options, load_config
+from randrnn.cli.simulate import config_options, load_config, out_option
 
 
 @click.command("scaling")
@@ -16,14 +16,7 @@ from randrnn.cli.simulate import config_options, load_config
 @click.option(
     "--realizations", default=2, show_default=True, type=int, help="Coupling realizations per size."
 )
-@click.option(
-    "--out",
-    "out",
-    default="randrnn-scaling",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Output directory.",
-)
+@out_option("randrnn-scaling")
 def command(
     config: str | None, overrides: tuple[str, ...], sizes: str, realizations: int, out: str
 ) -> None:

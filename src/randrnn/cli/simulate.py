@@ -22,6 +22,18 @@ def config_options(func):
     )
 
 
+def out_option(default: str):
+    """Attach ``--out DIR`` (default ``default``) to a command."""
+    return click.option(
+        "--out",
+        "out",
+        default=default,
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="Output directory.",
+    )
+
+
 def load_config(config: str | None, overrides: tuple[str, ...], default: dict) -> dict:
     """Default config, updated by a TOML file and ``--set`` overrides."""
     from randrnn import io

@@ -69,7 +69,7 @@ class ClassicalSolution:
 
         import xarray as xr
 
-        from randrnn import __version__
+        from randrnn._provenance import __version__
 
         ds = xr.Dataset(
             {"delta": ("lag", self.delta, {"long_name": "Delta(t), classical-particle method"})},

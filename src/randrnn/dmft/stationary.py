@@ -275,7 +275,7 @@ class StationarySolution:
 
         import xarray as xr
 
-        from randrnn import __version__
+        from randrnn._provenance import __version__
 
         unit_t = "tau"
         ds = xr.Dataset(
