@@ -1,0 +1,55 @@
+r"""Covariance matrices of one network realization from the linear-equivalent theory.
+
+A nonlinear rate network is replaced by a linear network with the same couplings, gain
+:math:`\mu_1` and an independent residual noise per unit whose power spectrum
+:math:`S_r(\omega)` comes from the DMFT (physics.md section 3; Clark, arXiv 2604.23489). The
+functions here take those order parameters as inputs; they do not solve the DMFT.
+
+Residual statistics
+
+- :class:`ResidualStatistics` -- :math:`\mu_1`, :math:`s_r(0)`, the Laplace transform
+  :math:`S(\alpha)` and the power spectrum :math:`S_r(\omega)` of the residual; built
+  analytically (:meth:`~ResidualStatistics.exponential`, :meth:`~ResidualStatistics.linear`),
+  from samples (:meth:`~ResidualStatistics.from_samples`) or from a DMFT solution
+  (:meth:`~ResidualStatistics.from_dmft`).
+
+Predictions for one coupling matrix
+
+- :func:`linear_equivalent_covariance` -- equal-time covariances of activities, preactivations
+  and their cross-covariance (eigenbasis formula or frequency quadrature).
+- :func:`naive_closure_covariance` -- the same quantities under the (wrong) naive Gaussian
+  closure, for comparison.
+- :class:`CovariancePrediction` -- the result of both.
+- :class:`UnstableNetworkError` -- the linear-equivalent network of a realization is unstable.
+
+Spectra and dimension
+
+- :func:`participation_ratio` -- :math:`(\operatorname{tr} C)^2/\operatorname{tr} C^2`.
+- :func:`linear_covariance_density` -- large-N eigenvalue density of the long-window
+  covariance of a linear i.i.d. network (Hu & Sompolinsky 2022).
+- :func:`pr_per_n_iid` -- large-N participation ratio per unit of an i.i.d. network.
+"""
+
+from randrnn.covariance._common import COND_THRESHOLD as COND_THRESHOLD
+from randrnn.covariance._common import UnstableNetworkError as UnstableNetworkError
+from randrnn.covariance.dimension import linear_covariance_density as linear_covariance_density
+from randrnn.covariance.dimension import participation_ratio as participation_ratio
+from randrnn.covariance.dimension import pr_per_n_iid as pr_per_n_iid
+from randrnn.covariance.naive import naive_closure_covariance as naive_closure_covariance
+from randrnn.covariance.prediction import CovariancePrediction as CovariancePrediction
+from randrnn.covariance.prediction import (
+    linear_equivalent_covariance as linear_equivalent_covariance,
+)
+from randrnn.covariance.residual import ResidualStatistics as ResidualStatistics
+
+__all__ = [
+    "COND_THRESHOLD",
+    "CovariancePrediction",
+    "ResidualStatistics",
+    "UnstableNetworkError",
+    "linear_covariance_density",
+    "linear_equivalent_covariance",
+    "naive_closure_covariance",
+    "participation_ratio",
+    "pr_per_n_iid",
+]
