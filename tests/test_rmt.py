@@ -108,7 +108,7 @@ def test_uniform_closed_form_matches_quadrature():
     u = Uniform(low=0.5, high=2.5)
     t, w = u.quadrature(400)
     for z in (0.2, -0.1, 0.3 + 0.5j, -3.0 + 0.2j):
-        exact = rmt._inv_abs2(u, np.asarray(z), 8)
+        exact = rmt.perron._inv_abs2(u, np.asarray(z), 8)
         quad = np.sum(w / np.abs(z * t + 1) ** 2)
         # smooth integrand away from the pole segment [-2, -0.4]: Gauss rule converges
         # exponentially; 1e-10 is round-off level for 400 terms of size O(1)
@@ -228,7 +228,7 @@ def test_outliers_two_populations_solve_determinant():
     o = rmt.outliers(ens)
     assert o.values.size >= 1
     for z in o.values:
-        K = rmt._outlier_matrix(ens, complex(z), rmt.N_QUAD)
+        K = rmt.means._outlier_matrix(ens, complex(z), rmt.N_QUAD)
         assert abs(np.linalg.det(np.eye(2) - K)) < 1e-8
         assert rmt.perron_root(ens, z) < 1.0
 

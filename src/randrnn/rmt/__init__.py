@@ -1,0 +1,61 @@
+r"""Random-matrix theory of Jacobians :math:`A = T^{-1}(-I + W G)` of sparse E/I block ensembles.
+
+Large-N predictions for :class:`~randrnn.ensembles.BlockEnsemble` (physics.md section 5;
+Chotibut, Evnin & Horinouchi 2025 [1]_), derived from the Hermitized resolvent of a matrix with a
+block variance profile plus a diagonal.
+
+Support and edge
+    - :func:`perron_matrix`, :func:`perron_root` -- the P x P matrix whose Perron root decides
+      whether ``z`` lies in the support of the bulk.
+    - :func:`support_boundary` -- the boundary curve :math:`y = \pm y_{\max}(x)`.
+    - :func:`spectral_edge` -- rightmost point of the support, the bulk's height (width).
+Density
+    - :func:`eigenvalue_density` -- eigenvalue mass per cell of a grid from the self-consistent
+      Hermitized-resolvent equations.
+Outliers and sparse structure
+    - :func:`outliers` -- eigenvalues created by the block means.
+    - :func:`strong_component` -- finite-connectivity structure: fraction of units in the giant
+      strongly connected component (the bulk) and in the real "bar" at :math:`-1/\tau_i`.
+Sensitivity
+    - :func:`edge_sensitivity` -- predicted edge as a function of one statistic.
+
+References
+----------
+.. [1] Chotibut, Evnin & Horinouchi (2025), "Random matrix theory of sparse neuronal networks
+   with heterogeneous timescales", arXiv:2512.12767v1.
+"""
+
+from __future__ import annotations
+
+from randrnn.rmt.density import SpectralDensity as SpectralDensity
+from randrnn.rmt.density import eigenvalue_density as eigenvalue_density
+from randrnn.rmt.means import Outliers as Outliers
+from randrnn.rmt.means import outliers as outliers
+from randrnn.rmt.perron import N_QUAD as N_QUAD
+from randrnn.rmt.perron import perron_matrix as perron_matrix
+from randrnn.rmt.perron import perron_root as perron_root
+from randrnn.rmt.sensitivity import EdgeSensitivity as EdgeSensitivity
+from randrnn.rmt.sensitivity import edge_sensitivity as edge_sensitivity
+from randrnn.rmt.sparse import StrongComponent as StrongComponent
+from randrnn.rmt.sparse import strong_component as strong_component
+from randrnn.rmt.support import SpectralEdge as SpectralEdge
+from randrnn.rmt.support import SupportBoundary as SupportBoundary
+from randrnn.rmt.support import spectral_edge as spectral_edge
+from randrnn.rmt.support import support_boundary as support_boundary
+
+__all__ = [
+    "EdgeSensitivity",
+    "Outliers",
+    "SpectralDensity",
+    "SpectralEdge",
+    "StrongComponent",
+    "SupportBoundary",
+    "edge_sensitivity",
+    "eigenvalue_density",
+    "outliers",
+    "perron_matrix",
+    "perron_root",
+    "spectral_edge",
+    "strong_component",
+    "support_boundary",
+]
