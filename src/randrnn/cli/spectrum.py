@@ -135,31 +135,6 @@ def run_sensitivity(
     return {"theory": theory, "measurement": meas, "skipped": skipped, "dataset": ds}
 
 
-def _sensitivity_rows(sens: dict[str, Any], width: float) -> dict[str, dict[str, Any]]:
-    """Per statistic: agreement of numerics with theory at the points with a Perron edge.
-
-    ``width`` is the predicted bulk height of the base ensemble; the criterion is the issue's
-    2 % of the bulk width. Points whose predicted edge is set by the end of the timescale
-    support (kind ``segment``: eigenvalues near ``-1/tau_max``, reached by the finite-n edge only
-    like an extreme value of the sampled timescales) are listed but not compared.
-    """
-    out = {}
-    for st, th in sens["theory"].items():
-        me = sens["measurement"][st]
-        ok = np.array([k == "perron" for k in th.kind])
-        dev = (me.edge - th.edge)[ok]
-        z = dev / me.edge_se[ok]
-        rel = np.abs(dev) / width
-        out[st] = {
-            "points_compared": int(ok.sum()),
-            "points_segment": [float(v) for v in th.values[~ok]],
-            "max_abs_dev_over_width": float(rel.max()) if ok.any() else float("nan"),
-            "max_abs_z": float(np.max(np.abs(z))) if ok.any() else float("nan"),
-            "agrees_within_2pct_width": bool(np.all(rel <= 0.02)) if ok.any() else None,
-        }
-    return out
-
-
 def run_spectrum(config: dict[str, Any], progress: Any = None) -> dict[str, Any]:
     """Run the experiment described by ``config``; return datasets, results and the summary.
 
@@ -180,6 +155,7 @@ def run_spectrum(config: dict[str, Any], progress: Any = None) -> dict[str, Any]
     from randrnn import rmt, spectra
     from randrnn.ensembles import BlockEnsemble
     from randrnn.io import check_keys, provenance
+    from randrnn.verify import compare_edge_sensitivity
 
     check_keys("", config, ["ensemble", "spectrum", "sensitivity"])
     ens = BlockEnsemble.from_config(dict(config.get("ensemble", {})))
@@ -255,7 +231,10 @@ def run_spectrum(config: dict[str, Any], progress: Any = None) -> dict[str, Any]
         summary["sensitivity"] = {
             "n": int(sens_opts["n"]),
             "n_realizations": int(sens_opts["n_realizations"]),
-            "statistics": _sensitivity_rows(sens, edge.height),
+            "statistics": {
+                st: compare_edge_sensitivity(th, sens["measurement"][st], edge.height)
+                for st, th in sens["theory"].items()
+            },
             "skipped": sens["skipped"],
         }
     return {
@@ -281,6 +260,7 @@ def command(config: str | None, out: str, overrides: tuple[str, ...]) -> None:
     """Eigenvalues of sampled E/I Jacobians vs the predicted support, edge and outliers."""
     from tqdm import tqdm
 
+    from randrnn.ensembles import STATISTICS
     from randrnn.io import apply_overrides, load_toml, save_dataset, write_json
     from randrnn.report import write_figures
 
@@ -291,7 +271,7 @@ def command(config: str | None, out: str, overrides: tuple[str, ...]) -> None:
     )
     sens = {**DEFAULT_CONFIG["sensitivity"], **cfg.get("sensitivity", {})}
     if sens.get("enabled", True):
-        n_stat = sum(len(sens.get(st, [])) for st in SENSITIVITY_KEYS[3:])
+        n_stat = sum(len(sens.get(st, [])) for st in STATISTICS)
         n_real += n_stat * int(sens.get("n_realizations", 3))
     try:
         with tqdm(total=n_real, desc="realizations", disable=not sys.stderr.isatty()) as bar:
