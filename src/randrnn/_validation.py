@@ -63,6 +63,28 @@ def check_nonnegative_int(name: str, value: Any, fix: str = "") -> int:
     return int(value)
 
 
+def check_bool(name: str, value: Any, fix: str = "") -> bool:
+    """Return ``value`` if it is a bool (``True``/``False``, numpy bools too); strings are refused.
+
+    Examples
+    --------
+    >>> check_bool("naive", False)
+    False
+    >>> check_bool("naive", "false")
+    Traceback (most recent call last):
+    ...
+    TypeError: `naive` must be true or false (a TOML boolean, unquoted); got 'false'.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(_msg(name, "true or false (a TOML boolean, unquoted)", value, fix))
+
+
+def check_optional_bool(name: str, value: Any, fix: str = "") -> bool | None:
+    """Return ``value`` if it is a bool or None."""
+    return None if value is None else check_bool(name, value, fix)
+
+
 def check_in(name: str, value: Any, options: Iterable[Any], fix: str = "") -> Any:
     """Return ``value`` if it is one of ``options``."""
     opts = list(options)
