@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from randrnn import rmt, spectra
-from randrnn.ensembles import STATISTICS, BlockEnsemble, HalfNormal, LogNormal, Uniform, vary
+from randrnn.ensembles import STATISTICS, JacobianEnsemble, HalfNormal, LogNormal, Uniform, vary
 
 
-def ei(n: int) -> BlockEnsemble:
+def ei(n: int) -> JacobianEnsemble:
     """The acceptance E/I ensemble (tests/test_validation_rmt.py)."""
     ws = 2.4
-    return BlockEnsemble.excitatory_inhibitory(
+    return JacobianEnsemble.excitatory_inhibitory(
         n=n,
         p_ee=0.05,
         p_ei=0.2,
@@ -38,7 +38,7 @@ def ei(n: int) -> BlockEnsemble:
     )
 
 
-def sparse_ei(n: int, degree_factor: float = 0.05) -> BlockEnsemble:
+def sparse_ei(n: int, degree_factor: float = 0.05) -> JacobianEnsemble:
     """Same block variances as :func:`ei`, connection probabilities times ``degree_factor``."""
     return vary(
         vary(ei(n), "sparsity", degree_factor), "weight_scale", 1 / math.sqrt(degree_factor)
@@ -99,7 +99,7 @@ def sensitivity(out: Path, n: int, n_realizations: int) -> list[dict]:
 
     from randrnn.plots.spectrum import plot_edge_sensitivity
 
-    base = BlockEnsemble.excitatory_inhibitory(
+    base = JacobianEnsemble.excitatory_inhibitory(
         n=n,
         p_ee=0.1,
         p_ei=0.3,

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from randrnn import rmt, spectra
 from randrnn.cli import main
-from randrnn.ensembles import BlockEnsemble
+from randrnn.ensembles import JacobianEnsemble
 from randrnn.io import load_dataset
 
 CONFIG = """
@@ -66,7 +66,7 @@ def test_spectrum_writes_outputs_and_matches_api(config_file, tmp_path):
     import tomllib
 
     cfg = tomllib.loads(CONFIG)
-    ens = BlockEnsemble.from_config(cfg["ensemble"])
+    ens = JacobianEnsemble.from_config(cfg["ensemble"])
     assert summary["edge_pred"] == rmt.spectral_edge(ens).edge
     m = spectra.measure_edge(ens, n_realizations=2, seed=3)
     assert summary["edge_numeric"] == m.edge
@@ -76,7 +76,7 @@ def test_spectrum_writes_outputs_and_matches_api(config_file, tmp_path):
 
     sens = summary["sensitivity"]
     assert list(sens["statistics"]) == ["sparsity", "weight_scale"]
-    th = rmt.edge_sensitivity(dataclasses.replace(ens, n=150), "weight_scale", [0.8, 1.2])
+    th = rmt.edge_sensitivity(ens.resized(150), "weight_scale", [0.8, 1.2])
     np.testing.assert_allclose(
         ds["sensitivity_edge_pred"].sel(statistic="weight_scale").values, th.edge, rtol=1e-12
     )

@@ -14,7 +14,7 @@ import pytest
 
 from randrnn import rmt
 from randrnn.ensembles import (
-    BlockEnsemble,
+    JacobianEnsemble,
     Fixed,
     GaussianEnsemble,
     HalfNormal,
@@ -31,7 +31,7 @@ ANALYTIC = 1e-9
 
 
 def one_population(*, p=0.5, scale=1.0, tau=1.0, gain=1.0, keep_mean=False, n=1000):
-    return BlockEnsemble(
+    return JacobianEnsemble.from_blocks(
         n=n,
         fractions=(1.0,),
         signs=(1,),
@@ -58,7 +58,7 @@ def ei_ensemble(n=1000, **kw):
         gain_i=Uniform(low=0.5, high=1.5),
     )
     base.update(kw)
-    return BlockEnsemble.excitatory_inhibitory(**base)
+    return JacobianEnsemble.excitatory_inhibitory(**base)
 
 
 # -- circular-law limit ----------------------------------------------------------------------
@@ -259,7 +259,7 @@ def test_strong_component_zero_gain_units_are_bar():
 
 
 def test_invalid_inputs():
-    with pytest.raises(TypeError, match="`ensemble` must be a BlockEnsemble"):
+    with pytest.raises(TypeError, match="`ensemble` must be a JacobianEnsemble"):
         rmt.spectral_edge(GaussianEnsemble(n=10, g=1.0))
     ens = one_population()
     with pytest.raises(ValueError, match="`x_edges` must be increasing"):
@@ -269,7 +269,7 @@ def test_invalid_inputs():
     with pytest.raises(ValueError, match="`statistic` must be one of"):
         rmt.edge_sensitivity(ens, "noise", [1.0])
     with pytest.raises(ValueError, match="`fractions` must sum to 1"):
-        BlockEnsemble.excitatory_inhibitory(n=10, fraction_excitatory=0.8).__class__(
+        JacobianEnsemble.excitatory_inhibitory(n=10, fraction_excitatory=0.8).__class__.from_blocks(
             n=10,
             fractions=(0.5, 0.4),
             signs=(1, -1),
@@ -279,7 +279,7 @@ def test_invalid_inputs():
             gain=(1, 1),
         )
     with pytest.raises(ValueError, match=r"`signs\[1\]` must be \+1 or -1"):
-        BlockEnsemble(
+        JacobianEnsemble.from_blocks(
             n=10,
             fractions=(0.5, 0.5),
             signs=(1, 2),
@@ -293,7 +293,7 @@ def test_invalid_inputs():
     with pytest.raises(ValueError, match=r"`connectivity\[0\]\[0\]` must be in \[0, 1\]"):
         one_population(p=1.5)
     with pytest.raises(ValueError, match=r"`weights\[0\]\[0\].kind` must be one of"):
-        one_population(scale=1.0).__class__(
+        one_population(scale=1.0).__class__.from_blocks(
             n=10,
             fractions=(1.0,),
             signs=(1,),

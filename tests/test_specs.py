@@ -14,11 +14,11 @@ from randrnn.io import apply_overrides, experiment_from_config
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
-        ({"n": -5, "g": 1.0}, ValueError, r"`n` must be a positive integer; got -5"),
-        ({"n": 0, "g": 1.0}, ValueError, r"`n` must be a positive integer; got 0"),
-        ({"n": 2.5, "g": 1.0}, TypeError, r"`n` must be a positive integer; got 2\.5"),
-        ({"n": 10, "g": -1.0}, ValueError, r"`g` must be >= 0; got -1\.0"),
-        ({"n": 10, "g": float("nan")}, ValueError, r"`g` must be finite; got nan"),
+        ({"n": -5, "g": 1.0}, ValueError, r"`ensemble.n` must be a positive integer; got -5"),
+        ({"n": 0, "g": 1.0}, ValueError, r"`ensemble.n` must be a positive integer; got 0"),
+        ({"n": 2.5, "g": 1.0}, TypeError, r"`ensemble.n` must be a positive integer; got 2\.5"),
+        ({"n": 10, "g": -1.0}, ValueError, r"`ensemble.g` must be >= 0; got -1\.0"),
+        ({"n": 10, "g": float("nan")}, ValueError, r"`ensemble.g` must be finite; got nan"),
     ],
 )
 def test_ensemble_validation(kwargs, exc, match):
@@ -32,11 +32,11 @@ def test_network_validation():
         RateNetwork(ensemble=ens, sigma=-0.5)
     with pytest.raises(ValueError, match=r"`phi` must be one of .*; got 'softplus'"):
         RateNetwork(ensemble=ens, phi="softplus")
-    with pytest.raises(ValueError, match=r"`tau` must have shape \(4\); got shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"`network.tau` must have shape \(4,\); got shape \(3,\)"):
         RateNetwork(ensemble=ens, tau=np.ones(3))
-    with pytest.raises(ValueError, match=r"`tau` must be > 0"):
+    with pytest.raises(ValueError, match=r"`network.tau` must be > 0"):
         RateNetwork(ensemble=ens, tau=-1.0)
-    with pytest.raises(ValueError, match=r"`b` must have shape \(4\); got shape \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"`b` must have shape \(4,\); got shape \(2, 2\)"):
         RateNetwork(ensemble=ens, b=np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"`b` and `sigma_b` are exclusive"):
         RateNetwork(ensemble=ens, b=np.ones(4), sigma_b=1.0)

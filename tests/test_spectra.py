@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from randrnn import rmt, spectra
-from randrnn.ensembles import BlockEnsemble, HalfNormal, LogNormal, Uniform
+from randrnn.ensembles import JacobianEnsemble, HalfNormal, LogNormal, Uniform
 from randrnn.testing import assert_within_se
 
 
 def one_population(*, n=300, p=0.5, scale=1.0, tau=1.0, gain=1.0, keep_mean=False):
-    return BlockEnsemble(
+    return JacobianEnsemble.from_blocks(
         n=n,
         fractions=(1.0,),
         signs=(1,),
@@ -46,7 +46,7 @@ def ei(n=400, keep_mean=False, **kw):
         keep_mean=keep_mean,
     )
     base.update(kw)
-    return BlockEnsemble.excitatory_inhibitory(**base)
+    return JacobianEnsemble.excitatory_inhibitory(**base)
 
 
 # -- sampling --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from randrnn import rmt, spectra
-from randrnn.ensembles import BlockEnsemble, Fixed, HalfNormal, LogNormal, Uniform
+from randrnn.ensembles import JacobianEnsemble, Fixed, HalfNormal, LogNormal, Uniform
 from randrnn.testing import assert_within_se
 
 pytestmark = pytest.mark.validation
@@ -27,11 +27,11 @@ N_SENS = 300 if CI else 1000
 SEED = 2024
 
 
-def ei_acceptance(n: int, keep_mean: bool = False) -> BlockEnsemble:
+def ei_acceptance(n: int, keep_mean: bool = False) -> JacobianEnsemble:
     """E/I ensemble: pruned E periphery, broad (lognormal) I weights, lognormal I timescales,
     uniform gains; close to marginal stability (rho(M(0)) = 1.4)."""
     ws = 2.4
-    return BlockEnsemble.excitatory_inhibitory(
+    return JacobianEnsemble.excitatory_inhibitory(
         n=n,
         p_ee=0.05,
         p_ei=0.2,
@@ -97,7 +97,7 @@ def test_ei_density_goodness_of_fit(ei_run):
 
 def test_tau_spread_alone():
     """One population, fixed gain, uniform timescales: edge and height vs numerics."""
-    ens = BlockEnsemble(
+    ens = JacobianEnsemble.from_blocks(
         n=N_LIMIT,
         fractions=(1.0,),
         signs=(1,),
@@ -117,7 +117,7 @@ def test_tau_spread_alone():
 
 def test_gain_spread_alone():
     """One population, fixed timescale, uniform gains: edge and height vs numerics."""
-    ens = BlockEnsemble(
+    ens = JacobianEnsemble.from_blocks(
         n=N_LIMIT,
         fractions=(1.0,),
         signs=(1,),
@@ -140,7 +140,7 @@ def test_outliers_ei():
     SE across 4 realizations; allowance s / (|mu| sqrt(n)) per outlier (second-order term of
     the finite-rank perturbation expansion)."""
     n = N_LIMIT
-    ens = BlockEnsemble.excitatory_inhibitory(
+    ens = JacobianEnsemble.excitatory_inhibitory(
         n=n,
         p_ee=0.2,
         p_ei=0.3,
@@ -178,7 +178,7 @@ def test_outliers_ei():
 )
 def test_edge_sensitivity_theory_vs_numerics(statistic, values):
     """Edge along each statistic: theory within 5 SE + edge-layer allowance of numerics."""
-    base = BlockEnsemble.excitatory_inhibitory(
+    base = JacobianEnsemble.excitatory_inhibitory(
         n=N_SENS,
         p_ee=0.1,
         p_ei=0.3,

@@ -18,7 +18,12 @@ from randrnn.dmft import StationarySolution as StationarySolution
 from randrnn.dmft import solve_classical as solve_classical
 from randrnn.dmft import solve_stationary as solve_stationary
 from randrnn.ensembles import AbstractEnsemble as AbstractEnsemble
+from randrnn.ensembles import BlockEnsemble as BlockEnsemble
 from randrnn.ensembles import GaussianEnsemble as GaussianEnsemble
+from randrnn.ensembles import GaussianMixture as GaussianMixture
+from randrnn.ensembles import JacobianEnsemble as JacobianEnsemble
+from randrnn.ensembles import JacobianSample as JacobianSample
+from randrnn.ensembles import LowRankEnsemble as LowRankEnsemble
 from randrnn.errors import ConvergenceError as ConvergenceError
 from randrnn.errors import DivergenceError as DivergenceError
 from randrnn.errors import FiniteSizeWarning as FiniteSizeWarning
@@ -26,6 +31,7 @@ from randrnn.errors import RegimeWarning as RegimeWarning
 from randrnn.networks import RateNetwork as RateNetwork
 from randrnn.networks import Realization as Realization
 from randrnn.networks import Seeds as Seeds
+from randrnn.networks import jacobian as jacobian
 from randrnn.networks import realize as realize
 from randrnn.nonlinearities import Custom as Custom
 from randrnn.nonlinearities import Erf as Erf
@@ -39,6 +45,7 @@ from randrnn.simulate import simulate as simulate
 
 __all__ = [
     "AbstractEnsemble",
+    "BlockEnsemble",
     "ConvergenceError",
     "CovariancePrediction",
     "Custom",
@@ -47,7 +54,11 @@ __all__ = [
     "FiniteSizeWarning",
     "FixedPoint",
     "GaussianEnsemble",
+    "GaussianMixture",
+    "JacobianEnsemble",
+    "JacobianSample",
     "Linear",
+    "LowRankEnsemble",
     "RateNetwork",
     "ReLU",
     "Realization",
@@ -60,6 +71,7 @@ __all__ = [
     "Tanh",
     "UnstableNetworkError",
     "__version__",
+    "jacobian",
     "linear_equivalent_covariance",
     "naive_closure_covariance",
     "nonlinearity",

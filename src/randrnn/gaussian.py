@@ -5,17 +5,16 @@ variable or over a pair of correlated Gaussian variables (physics.md section 2).
 computes them accurately over the whole range of variances and correlations a solver visits:
 small and large variances, positive and negative correlations.
 
-One variable, :math:`x \sim \mathcal N(0, v)`:
+One variable, :math:`x \sim \mathcal N(m, v)` (mean ``m = 0`` unless given):
 
 - :func:`expect` -- :math:`E[f(x)]` for any vectorised ``f``.
 - :func:`mean`, :func:`gain`, :func:`second_moment`, :func:`gain_second_moment` --
-  :math:`\mu_0 = E[\phi]`, :math:`\mu_1 = E[\phi']`, :math:`E[\phi^2]`, :math:`E[\phi'^2]`
-  (closed forms for erf, ReLU and linear).
+  :math:`\mu_0 = E[\phi]`, :math:`\mu_1 = E[\phi']`, :math:`E[\phi^2]`, :math:`E[\phi'^2]`.
 
 Two variables of equal variance :math:`v` and covariance :math:`c`:
 
-- :func:`expect_pair` -- :math:`E[f(u)\,h(v)]` by nested quadrature.
-- :func:`correlation` -- :math:`C(c) = E[\phi(u)\phi(v)]` (closed forms where they exist).
+- :func:`expect_pair` -- :math:`E[f(u)\,h(v)]` by nested quadrature (common mean allowed).
+- :func:`correlation` -- :math:`C(c) = E[\phi(u)\phi(v)]` at zero mean.
 - :func:`erf_correlation`, :func:`relu_correlation` -- the closed forms.
 - :func:`correlation_function` -- the fast path: :math:`C` on :math:`[c_{lo}, v]` as a
   :class:`CorrelationFunction` (closed form, or a Chebyshev table of adaptive degree that is
@@ -27,6 +26,12 @@ the strip :math:`|\mathrm{Im}\,x| < \pi/2` (tanh, erf, the Gaussian) its error i
 :math:`e^{-2\pi (\pi/2)/h} \approx 10^{-17}`, independent of the variance, which is why it stays
 accurate at large variance where low-order Gauss-Hermite rules fail. Functions with kinks
 (ReLU, user functions with corners) converge only as :math:`h^2` with it; ReLU uses closed forms.
+
+Closed forms are not chosen here: each nonlinearity offers its own (``phi.gaussian_mean``,
+``phi.gaussian_gain``, ``phi.gaussian_second_moment``, ``phi.gaussian_gain_second_moment``,
+``phi.gaussian_correlation``, ``phi.gaussian_correlation_derivative``; erf, ReLU and linear
+have them, tanh and user functions do not), and these functions fall back to the quadrature
+when a method returns None.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from scipy import fft as _fft
 
 from randrnn._typing import FloatArray
 from randrnn._validation import check_nonnegative, check_real
-from randrnn.nonlinearities import AbstractNonlinearity, Erf, Linear, ReLU, nonlinearity
+from randrnn.nonlinearities import AbstractNonlinearity, Erf, ReLU, nonlinearity
 
 #: trapezoid step (in x) for integrands analytic in |Im x| < pi/2: error ~ exp(-pi^2 / h)
 _STEP = 0.25
@@ -50,8 +55,6 @@ _STEP = 0.25
 _STD_PER_STEP = 1.5
 #: half-width of the quadrature range in standard deviations: exp(-8.6^2 / 2) ~ 1e-16
 _RANGE = 8.6
-#: erf(sqrt(pi) x / 2): 2 * (sqrt(pi)/2)^2 = pi / 2 enters every closed form
-_ERF_K2 = math.pi / 2.0
 
 
 def _nodes(var: float, step: float = _STEP) -> tuple[FloatArray, FloatArray]:
@@ -66,15 +69,17 @@ def _nodes(var: float, step: float = _STEP) -> tuple[FloatArray, FloatArray]:
     return x, w
 
 
-def expect(f: Callable[[Any], Any], var: float, *, step: float = _STEP) -> float:
-    r"""Return :math:`E[f(x)]` for :math:`x \sim \mathcal N(0, \mathrm{var})`.
+def expect(f: Callable[[Any], Any], var: float, *, mean: float = 0.0, step: float = _STEP) -> float:
+    r"""Return :math:`E[f(x)]` for :math:`x \sim \mathcal N(\mathrm{mean}, \mathrm{var})`.
 
     Parameters
     ----------
     f : callable
         Vectorised function of one array.
     var : float
-        Variance, >= 0 (``var = 0`` returns ``f(0)``).
+        Variance, >= 0 (``var = 0`` returns ``f(mean)``).
+    mean : float
+        Mean of :math:`x`; the nodes are shifted, so the accuracy does not depend on it.
     step : float
         Largest trapezoid step in ``x``; the default suits functions analytic in the strip
         :math:`|\mathrm{Im}\,x| < \pi/2` (tanh) or entire (erf).
@@ -100,10 +105,13 @@ def expect(f: Callable[[Any], Any], var: float, *, step: float = _STEP) -> float
     True
     >>> bool(abs(expect(np.tanh, 100.0)) < 1e-15)   # odd function, large variance
     True
+    >>> bool(abs(expect(lambda x: x**2, 4.0, mean=3.0) - 13.0) < 1e-13)   # m^2 + v
+    True
     """
     var = check_nonnegative("var", var)
+    mean = check_real("mean", mean)
     x, w = _nodes(var, step)
-    return float(np.dot(w, np.asarray(f(x), dtype=float)))
+    return float(np.dot(w, np.asarray(f(mean + x if mean else x), dtype=float)))
 
 
 def expect_pair(
@@ -112,6 +120,7 @@ def expect_pair(
     var: float,
     cov: float | FloatArray,
     *,
+    mean: float = 0.0,
     step: float = _STEP,
 ) -> FloatArray:
     r"""Return :math:`E[f(u)\,h(v)]` for jointly Gaussian :math:`u, v` of equal variance.
@@ -123,7 +132,9 @@ def expect_pair(
     var : float
         Common variance :math:`E[u^2] = E[v^2]`, >= 0.
     cov : float or array_like
-        Covariance(s) :math:`E[uv]`, each in ``[-var, var]`` (negative values allowed).
+        Covariance(s) :math:`E[uv] - E[u]E[v]`, each in ``[-var, var]`` (negative allowed).
+    mean : float
+        Common mean of :math:`u` and :math:`v` (default 0).
     step : float
         Largest trapezoid step, as in :func:`expect`.
 
@@ -153,6 +164,10 @@ def expect_pair(
     True
     """
     var = check_nonnegative("var", var)
+    mean = check_real("mean", mean)
+    if mean:
+        f, h = _shifted(f, mean), (None if h is f else _shifted(h, mean))
+        h = f if h is None else h
     covs = np.asarray(cov, dtype=float)
     if np.any(np.abs(covs) > var * (1.0 + 1e-12)):
         raise ValueError(
@@ -179,6 +194,13 @@ def expect_pair(
             mh = mh[::-1]  # the y grid is symmetric: m_h(-y)
         res[i] = float(np.dot(wy, mf * mh))
     return res.reshape(covs.shape)
+
+
+def _shifted(f: Callable[[Any], Any], mean: float) -> Callable[[Any], Any]:
+    def shifted(x: Any) -> Any:
+        return f(mean + x)
+
+    return shifted
 
 
 def _pair_shared_grid(
@@ -250,8 +272,7 @@ def erf_correlation(var: float, cov: float | FloatArray) -> FloatArray:
     >>> bool(abs(erf_correlation(3.0, -1.2) - expect_pair(phi, phi, 3.0, -1.2)) < 1e-13)
     True
     """
-    v = float(var)
-    return (2.0 / math.pi) * np.arcsin(_ERF_K2 * np.asarray(cov, dtype=float) / (1.0 + _ERF_K2 * v))
+    return Erf().gaussian_correlation(float(var), cov)
 
 
 def relu_correlation(var: float, cov: float | FloatArray) -> FloatArray:
@@ -281,17 +302,28 @@ def relu_correlation(var: float, cov: float | FloatArray) -> FloatArray:
     >>> bool(abs(relu_correlation(2.0, 2.0) - 1.0) < 1e-15)   # E[relu(x)^2] = var / 2
     True
     """
-    v = float(var)
-    c = np.asarray(cov, dtype=float)
-    if v <= 0.0:
-        return np.zeros_like(c)
-    rho = np.clip(c / v, -1.0, 1.0)
-    theta = np.arccos(rho)
-    return (v / (2.0 * math.pi)) * (np.sqrt(1.0 - rho * rho) + (math.pi - theta) * rho)
+    return ReLU().gaussian_correlation(float(var), cov)
 
 
-def mean(phi: AbstractNonlinearity | str, var: float) -> float:
-    r"""Return :math:`\mu_0 = E[\phi(x)]`, :math:`x \sim \mathcal N(0, \mathrm{var})`.
+def _moment(
+    phi: AbstractNonlinearity | str,
+    var: float,
+    mean: float,
+    method: str,
+    integrand: Callable[[AbstractNonlinearity], Callable[[Any], Any]],
+) -> float:
+    """Closed form ``phi.<method>(mean, var)`` if the class has one, else quadrature."""
+    phi = nonlinearity(phi)
+    var = check_nonnegative("var", var)
+    mean = check_real("mean", mean)
+    closed = getattr(phi, method)(mean, var)
+    if closed is not None:
+        return float(closed)
+    return expect(integrand(phi), var, mean=mean)
+
+
+def mean(phi: AbstractNonlinearity | str, var: float, *, mean: float = 0.0) -> float:
+    r"""Return :math:`\mu_0 = E[\phi(x)]`, :math:`x \sim \mathcal N(\mathrm{mean}, \mathrm{var})`.
 
     Parameters
     ----------
@@ -299,28 +331,35 @@ def mean(phi: AbstractNonlinearity | str, var: float) -> float:
         Transfer function.
     var : float
         Variance.
+    mean : float
+        Mean of :math:`x` (default 0).
 
     Returns
     -------
     float
-        The mean activity (0 for odd ``phi``; :math:`\sqrt{v/2\pi}` for ReLU).
+        The mean activity (0 for odd ``phi`` at zero mean; :math:`\sqrt{v/2\pi}` for ReLU).
+
+    Notes
+    -----
+    Closed form from ``phi.gaussian_mean`` where the class has one (erf, ReLU, linear),
+    otherwise the quadrature of :func:`expect`.
 
     Examples
     --------
     >>> bool(abs(mean("relu", 2 * 3.141592653589793) - 1.0) < 1e-15)
     True
+    >>> bool(abs(mean("tanh", 1.0, mean=0.5) - expect(np.tanh, 1.0, mean=0.5)) == 0)
+    True
     """
     phi = nonlinearity(phi)
-    var = check_nonnegative("var", var)
-    if phi.is_odd:
+    if mean == 0.0 and phi.is_odd and phi.gaussian_mean(0.0, 1.0) is None:
+        check_nonnegative("var", var)
         return 0.0
-    if isinstance(phi, ReLU):
-        return math.sqrt(var / (2.0 * math.pi))
-    return expect(phi, var)
+    return _moment(phi, var, mean, "gaussian_mean", lambda p: p)
 
 
-def gain(phi: AbstractNonlinearity | str, var: float) -> float:
-    r"""Return :math:`\mu_1 = E[\phi'(x)]`, :math:`x \sim \mathcal N(0, \mathrm{var})`.
+def gain(phi: AbstractNonlinearity | str, var: float, *, mean: float = 0.0) -> float:
+    r"""Return :math:`\mu_1 = E[\phi'(x)]`, :math:`x \sim \mathcal N(\mathrm{mean}, \mathrm{var})`.
 
     Parameters
     ----------
@@ -328,30 +367,25 @@ def gain(phi: AbstractNonlinearity | str, var: float) -> float:
         Transfer function.
     var : float
         Variance.
+    mean : float
+        Mean of :math:`x` (default 0).
 
     Returns
     -------
     float
-        The mean gain (:math:`1/\sqrt{1 + \pi v/2}` for erf, 1/2 for ReLU, 1 for linear).
+        The mean gain (:math:`1/\sqrt{1 + \pi v/2}` for erf, 1/2 for ReLU, 1 for linear at
+        zero mean).
 
     Examples
     --------
     >>> bool(abs(gain("erf", 2 / 3.141592653589793) - 2**-0.5) < 1e-15)
     True
     """
-    phi = nonlinearity(phi)
-    var = check_nonnegative("var", var)
-    if isinstance(phi, Erf):
-        return 1.0 / math.sqrt(1.0 + _ERF_K2 * var)
-    if isinstance(phi, ReLU):
-        return 0.5 if var > 0 else 0.0
-    if isinstance(phi, Linear):
-        return 1.0
-    return expect(phi.derivative, var)
+    return _moment(phi, var, mean, "gaussian_gain", lambda p: p.derivative)
 
 
-def second_moment(phi: AbstractNonlinearity | str, var: float) -> float:
-    r"""Return :math:`E[\phi(x)^2]`, :math:`x \sim \mathcal N(0, \mathrm{var})`.
+def second_moment(phi: AbstractNonlinearity | str, var: float, *, mean: float = 0.0) -> float:
+    r"""Return :math:`E[\phi(x)^2]`, :math:`x \sim \mathcal N(\mathrm{mean}, \mathrm{var})`.
 
     Parameters
     ----------
@@ -359,27 +393,26 @@ def second_moment(phi: AbstractNonlinearity | str, var: float) -> float:
         Transfer function.
     var : float
         Variance.
+    mean : float
+        Mean of :math:`x` (default 0).
 
     Returns
     -------
     float
-        :math:`C(0) = E[\phi^2]` of the stationary DMFT.
+        :math:`C(0) = E[\phi^2]` of the stationary DMFT (at zero mean).
 
     Examples
     --------
-    >>> bool(abs(second_moment("linear", 4.0) - 4.0) < 1e-15)
+    >>> bool(abs(second_moment("linear", 4.0, mean=1.0) - 5.0) < 1e-15)
     True
     """
-    phi = nonlinearity(phi)
-    var = check_nonnegative("var", var)
-    closed = _closed_correlation(phi)
-    if closed is not None:
-        return float(closed(var, var))
-    return expect(lambda x: np.asarray(phi(x)) ** 2, var)
+    return _moment(
+        phi, var, mean, "gaussian_second_moment", lambda p: lambda x: np.asarray(p(x)) ** 2
+    )
 
 
-def gain_second_moment(phi: AbstractNonlinearity | str, var: float) -> float:
-    r"""Return :math:`E[\phi'(x)^2]`, :math:`x \sim \mathcal N(0, \mathrm{var})`.
+def gain_second_moment(phi: AbstractNonlinearity | str, var: float, *, mean: float = 0.0) -> float:
+    r"""Return :math:`E[\phi'(x)^2]`, :math:`x \sim \mathcal N(\mathrm{mean}, \mathrm{var})`.
 
     Parameters
     ----------
@@ -387,42 +420,26 @@ def gain_second_moment(phi: AbstractNonlinearity | str, var: float) -> float:
         Transfer function.
     var : float
         Variance.
+    mean : float
+        Mean of :math:`x` (default 0).
 
     Returns
     -------
     float
-        :math:`dC/dc` at :math:`c = v` (Price's theorem).
+        :math:`dC/dc` at :math:`c = v` (Price's theorem) at zero mean.
 
     Examples
     --------
     >>> bool(abs(gain_second_moment("erf", 1.0) - 1 / (1 + 3.141592653589793) ** 0.5) < 1e-15)
     True
     """
-    phi = nonlinearity(phi)
-    var = check_nonnegative("var", var)
-    if isinstance(phi, Erf):
-        return 1.0 / math.sqrt(1.0 + 2.0 * _ERF_K2 * var)
-    if isinstance(phi, ReLU):
-        return 0.5 if var > 0 else 0.0
-    if isinstance(phi, Linear):
-        return 1.0
-    return expect(lambda x: np.asarray(phi.derivative(x)) ** 2, var)
-
-
-def _linear_correlation(var: float, cov: float | FloatArray) -> FloatArray:
-    return np.asarray(cov, dtype=float) * 1.0
-
-
-def _closed_correlation(
-    phi: AbstractNonlinearity,
-) -> Callable[[float, float | FloatArray], FloatArray] | None:
-    if isinstance(phi, Erf):
-        return erf_correlation
-    if isinstance(phi, ReLU):
-        return relu_correlation
-    if isinstance(phi, Linear):
-        return _linear_correlation
-    return None
+    return _moment(
+        phi,
+        var,
+        mean,
+        "gaussian_gain_second_moment",
+        lambda p: lambda x: np.asarray(p.derivative(x)) ** 2,
+    )
 
 
 def correlation(phi: AbstractNonlinearity | str, var: float, cov: float | FloatArray) -> FloatArray:
@@ -440,7 +457,8 @@ def correlation(phi: AbstractNonlinearity | str, var: float, cov: float | FloatA
     Returns
     -------
     ndarray
-        Closed form for erf, ReLU, linear; :func:`expect_pair` otherwise.
+        ``phi.gaussian_correlation`` where the class has a closed form (erf, ReLU, linear);
+        :func:`expect_pair` otherwise.
 
     Notes
     -----
@@ -448,7 +466,7 @@ def correlation(phi: AbstractNonlinearity | str, var: float, cov: float | FloatA
 
     **Assumptions and approximations**
 
-    - As in :func:`expect_pair`.
+    - Zero means; otherwise as in :func:`expect_pair`.
 
     Examples
     --------
@@ -457,9 +475,9 @@ def correlation(phi: AbstractNonlinearity | str, var: float, cov: float | FloatA
     """
     phi = nonlinearity(phi)
     var = check_nonnegative("var", var)
-    closed = _closed_correlation(phi)
+    closed = phi.gaussian_correlation(var, cov)
     if closed is not None:
-        return closed(var, cov)
+        return closed
     return expect_pair(phi, phi, var, cov)
 
 
@@ -510,52 +528,23 @@ class CorrelationFunction:
     def __call__(self, cov: float | FloatArray) -> FloatArray:
         """Evaluate :math:`C` at ``cov``."""
         if self.coefficients is None:
-            closed = _closed_correlation(self.phi)
+            closed = self.phi.gaussian_correlation(self.var, cov)
             if closed is None:  # zero variance: C is the constant phi(0)^2
                 return np.full(np.shape(cov), float(np.asarray(self.phi(np.zeros(1)))[0]) ** 2)
-            return closed(self.var, cov)
+            return closed
         return _cheb.chebval(self._x(cov), self.coefficients)
 
     def derivative(self, cov: float | FloatArray, order: int = 1) -> FloatArray:
         """Evaluate :math:`d^k C/dc^k` at ``cov`` (``order`` = k >= 1)."""
         c = np.asarray(cov, dtype=float)
         if self.coefficients is None:
-            return _closed_derivative(self.phi, self.var, c, order)
+            closed = self.phi.gaussian_correlation_derivative(self.var, c, order)
+            # no closed form only at zero variance, where C is constant
+            return np.zeros(c.shape) if closed is None else closed
         if order not in self._deriv_cache:
             scale = (2.0 / (self.var - self.lo)) ** order
             self._deriv_cache[order] = _cheb.chebder(self.coefficients, order) * scale
         return _cheb.chebval(self._x(c), self._deriv_cache[order])
-
-
-def _closed_derivative(
-    phi: AbstractNonlinearity, var: float, c: FloatArray, order: int
-) -> FloatArray:
-    if isinstance(phi, Linear):
-        return np.full(c.shape, 1.0 if order == 1 else 0.0)
-    if isinstance(phi, Erf):
-        kap = _ERF_K2 / (1.0 + _ERF_K2 * var)
-        u = kap * c
-        q = 1.0 - u * u
-        if order == 1:
-            return (2.0 / math.pi) * kap / np.sqrt(q)
-        if order == 2:
-            return (2.0 / math.pi) * kap**2 * u / q**1.5
-        if order == 3:
-            return (2.0 / math.pi) * kap**3 * (1.0 + 2.0 * u * u) / q**2.5
-        raise ValueError(f"`order` must be 1, 2 or 3 for erf; got {order!r}.")
-    if isinstance(phi, ReLU):
-        if var <= 0:
-            return np.zeros(c.shape)
-        rho = np.clip(c / var, -1.0, 1.0)
-        if order == 1:
-            return (math.pi - np.arccos(rho)) / (2.0 * math.pi)
-        with np.errstate(divide="ignore"):
-            d2 = 1.0 / (2.0 * math.pi * var * np.sqrt(1.0 - rho * rho))
-        if order == 2:
-            return d2
-        return np.full(c.shape, np.nan)  # singular enough that it is never needed
-    # zero variance of a non-closed-form phi: constant
-    return np.zeros(c.shape)
 
 
 def correlation_function(
@@ -614,7 +603,7 @@ def correlation_function(
     var = check_nonnegative("var", var)
     lo = -var if lo is None else min(check_real("lo", lo), var)
     lo = max(lo, -var)
-    if _closed_correlation(phi) is not None or var <= 0.0:
+    if var <= 0.0 or phi.gaussian_correlation(var, var) is not None:
         return CorrelationFunction(phi=phi, var=var, lo=lo)
     span = var - lo
     if span <= 1e-13 * var:  # degenerate interval: a constant (first-order Taylor) table

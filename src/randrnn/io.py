@@ -1,19 +1,32 @@
 """Config files, provenance and atomic writing of results.
 
-- :func:`save_dataset` -- write an ``xarray.Dataset`` to Zarr atomically (temporary name, rename).
-- :func:`write_json` -- write JSON atomically.
+- :func:`save_dataset` -- write an ``xarray.Dataset`` to Zarr atomically (temporary name, rename),
+  with consolidated metadata so a plain ``xarray.open_zarr`` opens it.
+- :func:`write_json` -- write strict JSON atomically (NaN and inf become ``null``).
+- :func:`write_file_atomic` -- write bytes or text atomically; the temporary file is removed on
+  any failure (a full disk, an interrupt).
 - :func:`provenance` -- versions, machine and timestamp to record with every result.
 - :func:`load_toml`, :func:`apply_overrides` -- TOML configs with ``--set key=value`` overrides.
 - :class:`AtomicDirectory` -- build a directory (e.g. a Zarr store) under a temporary name.
+- :func:`replace_directory` -- move a finished directory into place; a reader sees the old or the
+  new one, never a mix, and concurrent writers do not collide (the last one wins).
+- :func:`temp_sibling`, :func:`remove_stale_siblings` -- temporary names that carry the writer's
+  process id, so leftovers of killed processes are recognised and removed by the next writer.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import math
 import os
+import re
 import shutil
+import sys
 import tomllib
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +34,189 @@ import numpy as np
 
 from randrnn._provenance import provenance as provenance
 
+#: kinds of temporary sibling a writer creates (see :func:`temp_sibling`)
+_TEMP_KINDS = ("tmp", "old")
+#: attempts of :func:`replace_directory` when concurrent writers keep replacing the target
+_REPLACE_ATTEMPTS = 100
+
+
+def temp_sibling(path: str | os.PathLike[str], kind: str = "tmp") -> Path:
+    """Return a fresh hidden sibling name ``.<name>.<kind>-<pid>-<random>`` of ``path``.
+
+    The process id in the name lets a later writer recognise the leftovers of a process that was
+    killed (see :func:`remove_stale_siblings`). A sibling lives on the same file system, so it can
+    be renamed onto ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final location.
+    kind : {"tmp", "old"}
+        ``"tmp"`` for something being written, ``"old"`` for something being replaced.
+
+    Returns
+    -------
+    Path
+        A name that does not exist yet.
+    """
+    if kind not in _TEMP_KINDS:
+        raise ValueError(f"`kind` must be one of {list(_TEMP_KINDS)}; got {kind!r}.")
+    path = Path(path)
+    return path.with_name(f".{path.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def pause_point(stage: str) -> None:
+    """Testing hook: wait at ``stage`` when the variable ``RANDRNN_TEST_PAUSE_AT`` names it.
+
+    Fault-injection tests send a signal to a process paused at a known point of its output
+    writing. The process writes ``randrnn: paused at <stage>`` to stderr, then waits
+    ``RANDRNN_TEST_PAUSE_SECONDS`` seconds (default 60) and carries on. Stages:
+    ``saved:<store name>`` (after :func:`save_dataset`), ``wrote:<file name>`` (after
+    :func:`write_file_atomic`), and those of :class:`randrnn.rundir.OutputDirectory`.
+    """
+    if os.environ.get("RANDRNN_TEST_PAUSE_AT") != stage:
+        return
+    import time
+
+    sys.stderr.write(f"randrnn: paused at {stage} (pid {os.getpid()})\n")
+    sys.stderr.flush()
+    deadline = time.monotonic() + float(os.environ.get("RANDRNN_TEST_PAUSE_SECONDS", "60"))
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def pid_alive(pid: int) -> bool:
+    """Return whether a process with id ``pid`` exists on this machine (zombies count)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists but belongs to another user
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def stale_siblings(path: str | os.PathLike[str]) -> list[Path]:
+    """Temporary siblings of ``path`` (see :func:`temp_sibling`) whose writer no longer runs.
+
+    Names without a process id (written by older versions) are not listed: nothing tells
+    whether their writer still runs.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:{'|'.join(_TEMP_KINDS)})-(\d+)-[0-9a-f]+")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return []
+    return sorted(
+        e for e in entries if (m := pattern.fullmatch(e.name)) and not pid_alive(int(m.group(1)))
+    )
+
+
+def remove_stale_siblings(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove the leftovers of killed writers of ``path``; return what was removed."""
+    removed = []
+    for entry in stale_siblings(path):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        if not os.path.lexists(entry):
+            removed.append(entry)
+    return removed
+
+
+def _renameat2() -> Any:
+    """``renameat2`` from the C library (Linux), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step; False if the OS or file system cannot."""
+    func = _renameat2()
+    if func is None:
+        return False
+    import ctypes
+
+    at_fdcwd, rename_exchange = -100, 2
+    if func(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOENT, errno.ENOTDIR):
+        return False  # not supported here, or the target vanished: use plain renames
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def replace_directory(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    """Move the finished directory ``src`` to ``dst``, replacing a directory there.
+
+    A reader of ``dst`` sees the old or the new directory, never a mix: on Linux the two are
+    exchanged in one step (``renameat2``); elsewhere the old one is renamed aside first (so
+    ``dst`` is briefly absent). The replaced directory is deleted. Concurrent callers with the
+    same ``dst`` do not fail; the last one wins. If the move fails, ``src`` and the previous
+    ``dst`` are left as they were.
+
+    Parameters
+    ----------
+    src : str or Path
+        The new directory, on the same file system as ``dst`` (e.g. a :func:`temp_sibling`).
+    dst : str or Path
+        The final location.
+    """
+    src, dst = Path(src), Path(dst)
+    busy = (errno.ENOTEMPTY, errno.EEXIST)
+    for _ in range(_REPLACE_ATTEMPTS):
+        try:
+            os.rename(src, dst)  # dst absent or an empty directory
+            return
+        except OSError as exc:
+            if exc.errno not in busy:
+                raise
+        if _exchange(src, dst):  # src now holds the replaced directory
+            shutil.rmtree(src, ignore_errors=True)
+            return
+        old = temp_sibling(dst, "old")
+        try:
+            os.rename(dst, old)
+        except FileNotFoundError:
+            continue  # another writer moved it away: try again
+        try:
+            os.rename(src, dst)
+        except OSError as exc:
+            if exc.errno in busy:  # another writer got in between: replace theirs next round
+                shutil.rmtree(old, ignore_errors=True)
+                continue
+            with contextlib.suppress(OSError):
+                os.rename(old, dst)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    raise OSError(
+        errno.EBUSY,
+        f"could not replace {dst}: other writers kept replacing it ({_REPLACE_ATTEMPTS} attempts)",
+        str(dst),
+    )
+
 
 class AtomicDirectory:
-    """Context manager: a temporary sibling directory renamed to ``path`` on success.
+    """Context manager: an empty temporary sibling directory moved to ``path`` on success.
 
     On an exception (including ``KeyboardInterrupt``) the temporary directory is removed and
-    ``path`` is left untouched, so an interrupted run never leaves a half-written store.
+    ``path`` is left untouched, so an interrupted write never leaves a half-written store. On
+    entry, the leftovers of killed writers of ``path`` are removed. The move is done by
+    :func:`replace_directory`, so concurrent writers of one ``path`` do not collide.
 
     Parameters
     ----------
@@ -36,55 +226,95 @@ class AtomicDirectory:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{uuid.uuid4().hex[:8]}")
+        self.tmp = temp_sibling(self.path, "tmp")
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_siblings(self.path)
+        self.tmp.mkdir()
         return self.tmp
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
-        if self.path.exists():
-            old = self.path.with_name(f".{self.path.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(self.path, old)
-            os.replace(self.tmp, self.path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.tmp, self.path)
+        try:
+            replace_directory(self.tmp, self.path)
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
 
 
 def _jsonable(obj: Any) -> Any:
+    """Plain JSON types for ``obj``; NaN and inf become None (JSON ``null``)."""
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, (np.bool_,)):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
     if isinstance(obj, Path):
         return str(obj)
     return obj
 
 
 def to_json(obj: Any) -> str:
-    """Serialise ``obj`` (dicts, lists, numpy scalars/arrays) to a JSON string."""
-    return json.dumps(_jsonable(obj), indent=2, sort_keys=False)
+    """Serialise ``obj`` (dicts, lists, numpy scalars/arrays) to a strict JSON string.
+
+    NaN and inf (undefined or unbounded values) are written as ``null``, so every JSON parser
+    reads the result.
+    """
+    return json.dumps(_jsonable(obj), indent=2, sort_keys=False, allow_nan=False)
+
+
+def write_file_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary sibling file and a rename.
+
+    A reader sees the old file or the complete new one. On any failure (a full disk, a
+    permission error, an interrupt) the temporary file is removed and ``path`` is unchanged.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; missing parent directories are created.
+    data : bytes or str
+        The content (text is encoded as UTF-8).
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(path, "tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    pause_point(f"wrote:{path.name}")
+    return path
 
 
 def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
-    """Write ``obj`` as JSON to ``path`` atomically.
+    """Write ``obj`` as strict JSON to ``path`` atomically.
 
     Parameters
     ----------
     obj : object
-        JSON-able data (numpy scalars and arrays are converted).
+        JSON-able data (numpy scalars and arrays are converted; NaN and inf become ``null``).
     path : str or Path
         Destination.
 
@@ -93,12 +323,7 @@ def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
     Path
         The written path.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(to_json(obj) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_file_atomic(path, to_json(obj) + "\n")
 
 
 def save_dataset(
@@ -110,7 +335,10 @@ def save_dataset(
 ) -> Path:
     """Write an ``xarray.Dataset`` to a Zarr store atomically.
 
-    Dataset attributes that are dicts or lists are stored as JSON strings.
+    Dataset attributes that are dicts or lists are stored as JSON strings (NaN as ``null``).
+    The store carries consolidated metadata, so a plain ``xarray.open_zarr`` opens it without a
+    warning. Concurrent writers of one ``path`` do not collide (the last one wins) and leave no
+    temporary directories behind.
 
     Parameters
     ----------
@@ -135,18 +363,35 @@ def save_dataset(
         for k, v in ds.attrs.items()
     }
     if into_existing:
-        ds.to_zarr(path, mode="a", group=group, consolidated=False)
-        return Path(path)
-    with AtomicDirectory(path) as tmp:
-        ds.to_zarr(tmp, mode="w", group=group, consolidated=False)
+        _to_zarr(ds, path, mode="a", group=group)
+    else:
+        with AtomicDirectory(path) as tmp:
+            _to_zarr(ds, tmp, mode="w", group=group)
+    pause_point(f"saved:{Path(path).name}")
     return Path(path)
 
 
+def _to_zarr(ds: Any, path: str | os.PathLike[str], *, mode: str, group: str | None) -> None:
+    # Zarr 3 warns that consolidated metadata is not yet part of its format-3 specification;
+    # xarray and zarr-python read it, and it spares readers a warning and a slow directory scan.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Consolidated metadata is currently not part", category=UserWarning
+        )
+        ds.to_zarr(path, mode=mode, group=group, consolidated=True)
+
+
 def load_dataset(path: str | os.PathLike[str], *, group: str | None = None) -> Any:
-    """Open a Zarr store written by :func:`save_dataset` (JSON attributes decoded)."""
+    """Open a Zarr store written by :func:`save_dataset` (JSON attributes decoded).
+
+    Stores without consolidated metadata (written by older versions) are opened too.
+    """
     import xarray as xr
 
-    ds = xr.open_zarr(path, group=group, consolidated=False).load()
+    try:
+        ds = xr.open_zarr(path, group=group, consolidated=True).load()
+    except (KeyError, ValueError):
+        ds = xr.open_zarr(path, group=group, consolidated=False).load()
     for k, v in list(ds.attrs.items()):
         if isinstance(v, str) and v[:1] in "[{":
             try:

@@ -30,22 +30,27 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from randrnn import _kernels
+from randrnn._stepping import NumpyStepper, Schedule, TrajectoryRecorder
 from randrnn._validation import (
+    check_bool,
     check_in,
     check_nonnegative,
+    check_nonnegative_int,
+    check_optional_bool,
     check_positive,
     check_positive_int,
+    show,
 )
 from randrnn.errors import DivergenceError
 from randrnn.networks import Realization
-from randrnn.nonlinearities import Erf, Linear, ReLU, Tanh
 from randrnn.stats import (
     AutocovarianceAccumulator,
     AutocovarianceEstimate,
@@ -57,14 +62,19 @@ from randrnn.stats import (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimulationSettings:
-    """Integration and sampling settings.
+    """Integration and sampling settings, validated at construction.
+
+    Every field is type-checked strictly (strings are not booleans, ``2.5`` is not an integer);
+    the run length is checked too: settings whose step count is absurd, or whose ``t_max`` the
+    rounding to whole blocks would more than double, are refused, and a run of more than
+    :attr:`long_run_steps` steps gives a warning.
 
     Parameters
     ----------
     dt : float
         Step (units of tau); must be smaller than the smallest ``tau``.
     t_max : float
-        Sampled duration after burn-in (rounded up to whole blocks).
+        Sampled duration after burn-in (rounded up to whole blocks, see :attr:`t_sampled`).
     burn_in : float
         Discarded transient.
     n_trials : int
@@ -100,7 +110,30 @@ class SimulationSettings:
         ``|x|`` above this counts as divergence (as do NaN and inf).
     progress : bool or None
         Progress bar; ``None`` shows it only on a terminal.
+
+    Raises
+    ------
+    TypeError
+        For a value of the wrong type (a string for a bool, a float for an integer).
+    ValueError
+        For a value out of range, more than :attr:`max_steps` integration steps, a ``t_max``
+        that whole blocks would more than double, or a ``max_lag`` longer than a block.
+
+    Examples
+    --------
+    >>> st = SimulationSettings(t_max=50.0, burn_in=10.0, n_trials=4, max_lag=2.0)
+    >>> st.n_steps, st.t_sampled   # 16 blocks of 7 samples, one every 10 steps of 0.05
+    (1320, 56.0)
+    >>> SimulationSettings(t_max=50.0, stats_every=100_000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `t_max` = 50.0 would be rounded up to 80000 time units (1600x): ...
     """
+
+    #: integration steps (burn-in included) above which constructing settings warns
+    long_run_steps: ClassVar[int] = 10**7
+    #: integration steps above which settings are refused (days of work even for tiny networks)
+    max_steps: ClassVar[int] = 10**10
 
     dt: float = 0.05
     t_max: float = 200.0
@@ -123,33 +156,96 @@ class SimulationSettings:
     progress: bool | None = None
 
     def __post_init__(self) -> None:
-        check_positive("dt", self.dt)
-        check_positive("t_max", self.t_max)
-        check_nonnegative("burn_in", self.burn_in)
-        check_positive_int("n_trials", self.n_trials)
-        check_positive_int("stats_every", self.stats_every)
-        check_positive_int("acf_every", self.acf_every)
-        check_nonnegative("max_lag", self.max_lag)
-        check_positive_int("acf_trials", self.acf_trials)
-        check_positive_int("n_blocks", self.n_blocks)
+        for name, check in (
+            ("dt", check_positive),
+            ("t_max", check_positive),
+            ("burn_in", check_nonnegative),
+            ("max_lag", check_nonnegative),
+            ("x0_std", check_nonnegative),
+            ("max_abs", check_positive),
+        ):
+            object.__setattr__(self, name, check(name, getattr(self, name)))
+        for name in (
+            "n_trials",
+            "stats_every",
+            "acf_every",
+            "acf_trials",
+            "n_blocks",
+            "record_trials",
+            "record_every",
+        ):
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
         if self.n_blocks < 4:
             raise ValueError(
                 f"`n_blocks` must be >= 4 for meaningful standard errors; got {self.n_blocks!r}."
             )
-        check_in("dtype", self.dtype, ("float32", "float64"))
-        check_nonnegative("x0_std", self.x0_std)
-        if self.n_quadruples < 0:
-            raise ValueError(f"`n_quadruples` must be >= 0; got {self.n_quadruples!r}.")
-        object.__setattr__(self, "record_units", tuple(int(u) for u in self.record_units))
-        check_positive_int("record_trials", self.record_trials)
-        check_positive_int("record_every", self.record_every)
-        check_positive("max_abs", self.max_abs)
+        options = ["float32", "float64"]
+        check_in("dtype", self.dtype, options)
+        object.__setattr__(self, "dtype", options[options.index(self.dtype)])
+        for name in ("covariance", "cross_covariance"):
+            object.__setattr__(self, name, check_bool(name, getattr(self, name)))
+        object.__setattr__(
+            self, "n_quadruples", check_nonnegative_int("n_quadruples", self.n_quadruples)
+        )
+        units = self.record_units
+        if isinstance(units, (str, bytes)) or not isinstance(units, (Sequence, np.ndarray)):
+            raise TypeError(
+                f"`record_units` must be a list of unit indices (integers >= 0); got "
+                f"{show(units)}."
+            )
+        object.__setattr__(
+            self,
+            "record_units",
+            tuple(check_nonnegative_int(f"record_units[{i}]", u) for i, u in enumerate(units)),
+        )
+        object.__setattr__(self, "progress", check_optional_bool("progress", self.progress))
+        self._check_run_length()
         if self.max_lag > 0 and self.block_length < self.max_lag + self.acf_every * self.dt:
             raise ValueError(
                 f"`max_lag` must be shorter than a block ({self.block_length:g} time units with "
-                f"t_max={self.t_max:g}, n_blocks={self.n_blocks}); got {self.max_lag!r}. "
-                "Increase t_max or reduce n_blocks or max_lag."
+                f"`t_max` = {self.t_max:g}, `n_blocks` = {self.n_blocks}); got {self.max_lag!r}. "
+                "Increase `t_max` or reduce `n_blocks` or `max_lag`."
             )
+
+    def _check_run_length(self) -> None:
+        """Refuse absurd step counts and a ``t_max`` inflated by whole blocks; warn on long runs."""
+        dt = self.dt
+        one_sample_per_block = self.n_blocks * self.stats_every * dt
+        steps = (self.burn_in + max(self.t_max, one_sample_per_block)) / dt  # float: may be inf
+        if not steps <= self.max_steps:
+            raise ValueError(
+                f"`dt` = {dt!r} with `t_max` = {self.t_max!r} and `burn_in` = {self.burn_in!r} "
+                f"needs about {steps:.3g} integration steps; at most {self.max_steps:.0e} are "
+                "allowed. Increase `dt` (dt <= tau/10 is usually enough) or reduce `t_max` or "
+                "`burn_in`."
+            )
+        if self.t_sampled > 2 * self.t_max:
+            largest = math.floor(self.t_max / (self.n_blocks * dt))
+            hint = (
+                f"Reduce `stats_every` (at most {largest} keeps the rounding below 2x) or "
+                "`n_blocks`, or increase `t_max`."
+                if largest >= 1
+                else "Reduce `n_blocks` or increase `t_max`."
+            )
+            raise ValueError(
+                f"`t_max` = {self.t_max!r} would be rounded up to {self.t_sampled:g} time units "
+                f"({self.t_sampled / self.t_max:.0f}x): the sampled time is `n_blocks` = "
+                f"{self.n_blocks} whole blocks, each of at least one sample every `stats_every` = "
+                f"{self.stats_every} steps of `dt` = {dt!r}. {hint}"
+            )
+        if self.n_steps > self.long_run_steps:
+            warnings.warn(
+                f"the simulation will take {self.n_steps:,} integration steps (`burn_in` + "
+                f"`t_max` = {self.burn_in + self.t_sampled:g} time units at `dt` = {dt!r}), "
+                "which can take hours. Increase `dt` or reduce `t_max` if that is not intended.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    @property
+    def samples_per_block(self) -> int:
+        """Equal-time samples per time block (at least one)."""
+        return max(1, math.ceil(self.t_max / (self.stats_every * self.dt) / self.n_blocks))
 
     @property
     def block_length(self) -> float:
@@ -157,10 +253,79 @@ class SimulationSettings:
         dt_stat = self.stats_every * self.dt
         return math.ceil(self.t_max / dt_stat / self.n_blocks) * dt_stat
 
+    @property
+    def t_sampled(self) -> float:
+        """Sampled duration after rounding ``t_max`` up to whole blocks."""
+        return self.n_blocks * self.samples_per_block * self.stats_every * self.dt
+
+    @property
+    def n_steps(self) -> int:
+        """Integration steps: burn-in plus the sampled blocks."""
+        burn = math.ceil(self.burn_in / self.dt)
+        return burn + self.n_blocks * self.samples_per_block * self.stats_every
+
+    @property
+    def n_lags(self) -> int:
+        """Lags of the autocovariance, lag 0 included (0 when ``max_lag`` is 0)."""
+        if self.max_lag == 0:
+            return 0
+        return round(self.max_lag / (self.acf_every * self.dt)) + 1
+
+    def estimated_bytes(self, n: int) -> int:
+        """Peak memory of :func:`simulate` for a network of ``n`` units, in bytes.
+
+        Counts what :func:`simulate` and the accumulators of :mod:`randrnn.stats` hold at once
+        (``s`` = the state itemsize, 4 for float32; ``p`` = number of ``N x N`` covariances
+        accumulated, 3 with ``covariance`` and ``cross_covariance`` on):
+
+        - during the integration, per ``N x N`` entry: the realization's float64 ``J`` (8), the
+          scaled ``J^T`` of the step (``s``), and per covariance a block sum (``s``), a float64
+          running mean (8), a float32 Welford sum (4) and a float32 first-half sum (4), plus
+          one shared scratch matrix (``s``): 76 bytes per entry for float32 with ``p = 3``;
+        - at the end, per entry: ``J`` (8) and per covariance the estimate (8), its SE (4)
+          and the two split halves (8), plus the first-half sum of the one being finished (4);
+        - states, the sample buffer (32 MiB or 512 rows), the quadruple moments' float64 copy
+          of each buffer, and the autocovariance ring of ``acf_trials`` trials.
+
+        Parameters
+        ----------
+        n : int
+            Number of units.
+
+        Returns
+        -------
+        int
+            Bytes.
+
+        Examples
+        --------
+        >>> st = SimulationSettings(t_max=1000.0, n_trials=128, n_quadruples=0, max_lag=0.0)
+        >>> round(st.estimated_bytes(20_000) / 20_000**2)   # bytes per N x N entry
+        76
+        """
+        n = check_positive_int("n", n)
+        item = np.dtype(self.dtype).itemsize
+        nn = n * n
+        p = 2 * int(self.covariance) + int(self.cross_covariance)
+        scratch = item if p else 0
+        setup = 8 + 8 + 2 * item  # J, (1 - e) J in float64, its cast and its contiguous copy
+        integrate = 8 + item + p * (item + 8 + 4 + 4) + scratch
+        finalize = 8 + (20 * p + 4 if p else 0)
+        matrices = max(setup, integrate, finalize) * nn
+        B = self.n_trials
+        rows = max(512, (32 << 20) // (n * item))
+        k_rows = max(1, min(self.samples_per_block, math.ceil(rows / B))) * B
+        vectors = (4 * B + 2 * k_rows) * n * item  # x, phi, input, noise; two sample buffers
+        quads = k_rows * self.n_quadruples * (4 * (item + 8) + 8) if n >= 4 else 0
+        ring = 2 * self.n_lags * min(self.acf_trials, B) * n * item
+        return int(matrices + vectors + quads + ring)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the settings as a plain dict."""
+        """Return the settings as a plain dict (no ``progress`` when None: TOML has no null)."""
         d = asdict(self)
         d["record_units"] = list(self.record_units)
+        if d["progress"] is None:
+            del d["progress"]
         return d
 
 
@@ -216,16 +381,12 @@ class Simulation:
             "b": (("neuron",), self.realization.b, {"long_name": "static input"}),
             "tau": (("neuron",), self.realization.tau),
         }
-        for name in ("x", "phi", "xphi"):
-            c = getattr(et, f"cov_{name}")
+        for name, c in (("x", et.cov_x), ("phi", et.cov_phi), ("xphi", et.cov_xphi)):
             if c is None:
                 continue
-            data[f"cov_{name}"] = (("neuron", "neuron_j"), c)
-            data[f"cov_{name}_se"] = (("neuron", "neuron_j"), getattr(et, f"cov_{name}_se"))
-            data[f"cov_{name}_halves"] = (
-                ("half", "neuron", "neuron_j"),
-                getattr(et, f"cov_{name}_halves"),
-            )
+            data[f"cov_{name}"] = (("neuron", "neuron_j"), c.value)
+            data[f"cov_{name}_se"] = (("neuron", "neuron_j"), c.se)
+            data[f"cov_{name}_halves"] = (("half", "neuron", "neuron_j"), c.halves)
         ac = self.autocovariance
         if ac is not None:
             coords["lag"] = ac.lags
@@ -252,26 +413,14 @@ class Simulation:
         return ds
 
 
-def _phi_code(phi: Any, dtype: np.dtype) -> int:
-    """Code of ``phi`` for the fused step kernel (``PHI_NONE``: evaluated in Python)."""
-    if isinstance(phi, Tanh):
-        return _kernels.PHI_TANH_RATIONAL if dtype == np.float32 else _kernels.PHI_TANH_EXACT
-    if isinstance(phi, Erf):
-        return _kernels.PHI_ERF
-    if isinstance(phi, ReLU):
-        return _kernels.PHI_RELU
-    if isinstance(phi, Linear):
-        return _kernels.PHI_LINEAR
-    return _kernels.PHI_NONE
-
-
 def _divergence_message(
     realization: Realization, step: int, t: float, dt: float, lim: float
 ) -> str:
     net = realization.network
     phi = net.phi
-    g = getattr(net.ensemble, "g", None)
-    bounded = isinstance(phi, (Tanh, Erf))
+    stats = net.ensemble.statistics()
+    g = float(np.sqrt(np.max(stats.block_variance)))
+    bounded = bool(phi.is_bounded)  # type: ignore[union-attr]
     head = (
         f"simulation diverged at step {step} (t = {t:.3f}): the state became NaN/inf or "
         f"|x| > max_abs = {lim:g}. "
@@ -279,13 +428,16 @@ def _divergence_message(
     if bounded:
         cause = (
             f"With a bounded phi ({phi.name}) this points to dt = {dt:g} being too large "  # type: ignore[union-attr]
-            f"(try dt <= {min(realization.tau) / 10:g}) or a huge static input."
+            f"(try dt <= {float(np.min(realization.tau)) / 10:g}) or a huge static input."
         )
     else:
         cause = (
-            f"Likely cause: an unbounded nonlinearity ({phi.name}) with coupling gain "  # type: ignore[union-attr]
-            f"g = {g} too large, so activity grows without bound (reduce g; for ReLU the "
-            f"theory needs g^2 E[relu'^2] < 1), or dt = {dt:g} too large."
+            f"Likely cause: an unbounded nonlinearity ({phi.name}) with coupling strength "  # type: ignore[union-attr]
+            f"g = {g:.3g} (largest block standard deviation times sqrt(n)) too large, so "
+            "activity grows without bound (reduce the couplings"
+            + ("; for ReLU the theory needs g^2 E[relu'^2] < 1" if phi.name == "relu" else "")  # type: ignore[union-attr]
+            + f"), or dt = {dt:g} too large (try dt <= "
+            f"{min(dt / 2, float(np.min(realization.tau)) / 10):g})."
         )
     return head + cause
 
@@ -332,10 +484,15 @@ def simulate(
     >>> net = RateNetwork(ensemble=GaussianEnsemble(n=50, g=0.5), phi="linear", sigma=1.0)
     >>> st = SimulationSettings(t_max=40.0, burn_in=5.0, n_trials=4, max_lag=2.0, progress=False)
     >>> sim = simulate(realize(net, Seeds()), st)
-    >>> sim.equal_time.cov_x.shape
+    >>> sim.equal_time.cov_x.value.shape
     (50, 50)
     """
     st = SimulationSettings() if settings is None else settings
+    if not isinstance(st, SimulationSettings):
+        raise TypeError(
+            "`settings` must be a randrnn.SimulationSettings (e.g. SimulationSettings(t_max=10)); "
+            f"got {type(st).__name__}."
+        )
     if not isinstance(realization, Realization):
         raise TypeError(
             f"`realization` must be a randrnn.Realization (use randrnn.realize(network, seeds)); "
@@ -345,42 +502,22 @@ def simulate(
     net = realization.network
     n, B = realization.n, st.n_trials
     tau = np.asarray(realization.tau, dtype=float)
-    if st.dt >= tau.min():
-        raise ValueError(
-            f"`dt` must be smaller than `tau`; got dt={st.dt!r}, min(tau)={tau.min()!r}. "
-            "Reduce dt (dt <= tau/10 is a safe choice)."
-        )
-    for u in st.record_units:
-        if not 0 <= u < n:
-            raise ValueError(f"`record_units` must be in [0, {n}); got {u!r}.")
-    if st.record_units and trajectory_store is None:
-        raise ValueError("`trajectory_store` must be given when `record_units` is set; got None.")
+    _check_against_realization(st, realization, trajectory_store)
     dtype = np.dtype(st.dtype)
-    e_vec = np.exp(-st.dt / tau)
-    # Coupling scaled by (1 - e_i) row-wise, C-ordered; its transpose view is Fortran-ordered J^T
-    JcT = np.ascontiguousarray(((1.0 - e_vec)[:, None] * realization.J).T.astype(dtype))
-    cb = ((1.0 - e_vec) * realization.b).astype(dtype)
-    noise_scale = (net.sigma * np.sqrt((1.0 - e_vec**2) / (2.0 * tau))).astype(dtype)
-    has_noise = net.sigma > 0
-    e_dt = e_vec.astype(dtype)
-    code = _phi_code(net.phi, dtype)
-    fused = _kernels.fused_step
-
-    # sampling schedule: burn-in steps, then n_blocks blocks of samples
-    steps_burn = math.ceil(st.burn_in / st.dt)
-    dt_stat = st.stats_every * st.dt
-    spb = max(1, math.ceil(st.t_max / dt_stat / st.n_blocks))  # samples per block
-    steps_per_block = spb * st.stats_every
-    n_steps_sampled = steps_per_block * st.n_blocks
-    n_steps = steps_burn + n_steps_sampled
+    sched = Schedule.from_settings(st)
+    stepper = NumpyStepper(
+        realization.J,
+        realization.b,
+        tau,
+        net.sigma,
+        net.phi,
+        st.dt,
+        dtype,
+        realization.seeds.generator("noise"),
+    )
     n_lags = round(st.max_lag / (st.acf_every * st.dt)) + 1 if st.max_lag > 0 else 0
-
     init_rng = realization.seeds.generator("initial")
-    noise_rng = realization.seeds.generator("noise")
     X = np.ascontiguousarray((st.x0_std * init_rng.standard_normal((B, n))).astype(dtype))
-    P = np.empty_like(X)
-    H = np.empty_like(X)
-    Z = np.zeros_like(X)  # stays zero without noise (the fused kernel always adds s * z)
 
     quads = None
     if st.n_quadruples:
@@ -391,95 +528,47 @@ def simulate(
     cov_acc = CovarianceAccumulator(
         n, st.n_blocks, dtype, covariance=st.covariance, cross=st.cross_covariance, quads=quads
     )
-    # flush the sample buffer when it holds >= 32 MiB (at least 512 rows, for BLAS efficiency)
-    # or at a block end; fewer, larger products also save the scratch additions
-    rows = max(512, (32 << 20) // (n * dtype.itemsize))
-    k_buf = max(1, min(spb, math.ceil(rows / B)))
-    buf_x = np.empty((k_buf * B, n), dtype=dtype)
-    buf_p = np.empty((k_buf * B, n), dtype=dtype)
-    n_buf = 0
+    sampler = _EqualTimeSampler(cov_acc, n, B, dtype, sched.samples_per_block)
     n_acf_tr = min(st.acf_trials, B)
     acf_acc = (
         AutocovarianceAccumulator(n_acf_tr * n, n, n_lags, st.n_blocks, dtype) if n_lags else None
     )
-
     rec = None
-    rec_buf = None
     if st.record_units:
-        import zarr
-
-        n_rec_tr = min(st.record_trials, B)
-        n_rec = n_steps_sampled // st.record_every
-        chunk = min(max(n_rec, 1), 1024)
-        grp = zarr.open_group(trajectory_store, mode="a")
-        tg = grp.require_group("trajectory")
-        rec = tg.create_array(
-            "x",
-            shape=(n_rec, n_rec_tr, len(st.record_units)),
-            chunks=(chunk, n_rec_tr, len(st.record_units)),
-            dtype="float32",
-            overwrite=True,
+        rec = TrajectoryRecorder(
+            str(trajectory_store),
+            st.record_units,
+            min(st.record_trials, B),
+            sched.n_steps_sampled // st.record_every,
+            st.dt * st.record_every,
         )
-        rec.attrs["dt"] = st.dt * st.record_every
-        rec.attrs["units"] = list(st.record_units)
-        rec.attrs["dims"] = ["time", "trial", "unit"]
-        rec_buf = np.empty((chunk, n_rec_tr, len(st.record_units)), dtype=np.float32)
-        rec_units = np.array(st.record_units)
-        rec_i = rec_pos = 0
 
-    show = sys.stderr.isatty() if st.progress is None else st.progress
-    bar = tqdm(total=n_steps, desc="simulate", unit="step", disable=not show, mininterval=0.5)
+    visible = sys.stderr.isatty() if st.progress is None else st.progress
+    bar = tqdm(
+        total=sched.n_steps, desc="simulate", unit="step", disable=not visible, mininterval=0.5
+    )
     t_setup = time.perf_counter()
-
-    P[...] = net.phi(X)
+    P = stepper.start(X)
     check_every = 10
-    for step in range(n_steps):
-        k_s = step - steps_burn  # steps since sampling began
+    for step in range(sched.n_steps):
+        k_s = sched.sampled(step)
         if k_s >= 0:
             if k_s % st.stats_every == 0:
-                buf_x[n_buf * B : (n_buf + 1) * B] = X
-                buf_p[n_buf * B : (n_buf + 1) * B] = P
-                n_buf += 1
-                sample_idx = k_s // st.stats_every
-                block_end = (sample_idx + 1) % spb == 0
-                if n_buf == k_buf or block_end:
-                    cov_acc.add(buf_x[: n_buf * B], buf_p[: n_buf * B])
-                    n_buf = 0
-                if block_end:
-                    cov_acc.close_block()
+                sampler.add(X, P)
             if acf_acc is not None and k_s % st.acf_every == 0:
                 acf_acc.add(X[:n_acf_tr], P[:n_acf_tr])
-                if (k_s + st.acf_every) % steps_per_block < st.acf_every:
+                if sched.acf_block_end(k_s):
                     acf_acc.close_block()
-            if rec is not None and k_s % st.record_every == 0 and rec_i < rec.shape[0]:
-                rec_buf[rec_pos] = X[: rec_buf.shape[1]][:, rec_units]  # type: ignore[index]
-                rec_pos += 1
-                rec_i += 1
-                if rec_pos == rec_buf.shape[0] or rec_i == rec.shape[0]:  # type: ignore[union-attr]
-                    rec[rec_i - rec_pos : rec_i] = rec_buf[:rec_pos]  # type: ignore[index]
-                    rec_pos = 0
-        # x <- e x + P @ ((1-e) J)^T + (1-e) b + noise; P <- phi(x)  (one GEMM, one fused pass)
-        np.matmul(P, JcT, out=H)
-        if has_noise:
-            noise_rng.standard_normal(out=Z, dtype=dtype)
-        fused(X, H, e_dt, cb, Z, noise_scale, P, code)
-        if code == _kernels.PHI_NONE:
-            P[...] = net.phi(X)
-        if step % check_every == 0 or step == n_steps - 1:
-            s = float(np.abs(X).max())
-            if not s <= st.max_abs:  # catches NaN too
-                bar.close()
-                raise DivergenceError(
-                    _divergence_message(
-                        realization, step + 1, (step + 1) * st.dt, st.dt, st.max_abs
-                    ),
-                    step=step + 1,
-                    time=(step + 1) * st.dt,
-                )
+            if rec is not None and k_s % st.record_every == 0:
+                rec.add(X)
+        stepper.step(X, P)
+        if step % check_every == 0 or step == sched.n_steps - 1:
+            _check_finite(X, st, realization, step, bar)
             bar.update(check_every if step % check_every == 0 else 0)
     bar.close()
     t_int = time.perf_counter()
-    del buf_x, buf_p, JcT, H, Z  # free before the (memory-hungry) finalization
+    stepper.release()
+    sampler.release()
     equal_time = cov_acc.finalize()
     ac = acf_acc.finalize(st.acf_every * st.dt) if acf_acc is not None else None
     t_end = time.perf_counter()
@@ -488,8 +577,8 @@ def simulate(
         autocovariance=ac,
         realization=realization,
         settings=st,
-        t_sampled=n_steps_sampled * st.dt,
-        n_steps=n_steps,
+        t_sampled=sched.n_steps_sampled * st.dt,
+        n_steps=sched.n_steps,
         seconds={
             "setup": t_setup - t_start,
             "integrate": t_int - t_setup,
@@ -498,3 +587,71 @@ def simulate(
         },
         trajectory_store=str(trajectory_store) if trajectory_store is not None else None,
     )
+
+
+def _check_against_realization(
+    st: SimulationSettings, realization: Realization, trajectory_store: str | None
+) -> None:
+    """Settings that depend on the realization: ``dt`` vs ``tau``, recorded units, store."""
+    n = realization.n
+    tau_min = float(np.min(realization.tau))
+    if st.dt >= tau_min:
+        raise ValueError(
+            f"`simulation.dt` must be smaller than the smallest `tau`; got dt={st.dt:g}, "
+            f"min(tau)={tau_min:g}. Reduce dt (dt <= tau/10 is a safe choice)."
+        )
+    for u in st.record_units:
+        if not 0 <= u < n:
+            raise ValueError(f"`simulation.record_units` must be in [0, {n}); got {u!r}.")
+    if st.record_units and trajectory_store is None:
+        raise ValueError("`trajectory_store` must be given when `record_units` is set; got None.")
+
+
+def _check_finite(
+    X: Any, st: SimulationSettings, realization: Realization, step: int, bar: Any
+) -> None:
+    """Raise :class:`DivergenceError` if the state is non-finite or exceeds ``max_abs``."""
+    s = float(np.abs(X).max())
+    if not s <= st.max_abs:  # catches NaN too
+        bar.close()
+        t = (step + 1) * st.dt
+        raise DivergenceError(
+            _divergence_message(realization, step + 1, t, st.dt, st.max_abs),
+            step=step + 1,
+            time=t,
+        )
+
+
+class _EqualTimeSampler:
+    """Buffers equal-time samples and folds them into the accumulator in large products.
+
+    The buffer is flushed when it holds >= 32 MiB (at least 512 rows, for BLAS efficiency)
+    or at a block end; fewer, larger products also save the scratch additions.
+    """
+
+    def __init__(
+        self, acc: CovarianceAccumulator, n: int, B: int, dtype: np.dtype, spb: int
+    ) -> None:
+        rows = max(512, (32 << 20) // (n * dtype.itemsize))
+        self.k_buf = max(1, min(spb, math.ceil(rows / B)))
+        self.buf_x = np.empty((self.k_buf * B, n), dtype=dtype)
+        self.buf_p = np.empty((self.k_buf * B, n), dtype=dtype)
+        self.acc, self.B, self.spb = acc, B, spb
+        self.n_buf = 0
+        self.n_samples = 0
+
+    def add(self, X: Any, P: Any) -> None:
+        B = self.B
+        self.buf_x[self.n_buf * B : (self.n_buf + 1) * B] = X
+        self.buf_p[self.n_buf * B : (self.n_buf + 1) * B] = P
+        self.n_buf += 1
+        self.n_samples += 1
+        block_end = self.n_samples % self.spb == 0
+        if self.n_buf == self.k_buf or block_end:
+            self.acc.add(self.buf_x[: self.n_buf * B], self.buf_p[: self.n_buf * B])
+            self.n_buf = 0
+        if block_end:
+            self.acc.close_block()
+
+    def release(self) -> None:
+        self.buf_x = self.buf_p = None  # type: ignore[assignment]

@@ -39,7 +39,7 @@ from randrnn._validation import (
     check_positive_int,
     check_real,
 )
-from randrnn.ensembles import STATISTICS, BlockEnsemble, JacobianSample, vary
+from randrnn.ensembles import STATISTICS, JacobianEnsemble, JacobianSample, vary
 
 __all__ = [
     "EdgeEstimate",
@@ -58,7 +58,8 @@ __all__ = [
 def _check_sample(sample: Any) -> JacobianSample:
     if not isinstance(sample, JacobianSample):
         raise TypeError(
-            f"`sample` must be a JacobianSample (from BlockEnsemble.sample); "
+            f"`sample` must be a JacobianSample (from JacobianEnsemble.sample or "
+            "randrnn.jacobian(realization, x_star)); "
             f"got {type(sample).__name__}."
         )
     return sample
@@ -81,7 +82,7 @@ class Spectrum:
         Shift used by ``shift_invert`` (NaN for dense).
     seconds : float
         Wall time of the eigen-solver.
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         The ensemble of the realization.
     """
 
@@ -90,7 +91,7 @@ class Spectrum:
     method: str
     shift: float
     seconds: float
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
 
     def to_xarray(self) -> Any:
         """Return an ``xarray.Dataset`` with real and imaginary parts over dimension ``eig``."""
@@ -115,7 +116,7 @@ def eigenvalues(sample: JacobianSample) -> Spectrum:
     Parameters
     ----------
     sample : JacobianSample
-        A realization from :meth:`BlockEnsemble.sample`.
+        A realization from :meth:`JacobianEnsemble.sample`.
 
     Returns
     -------
@@ -124,7 +125,7 @@ def eigenvalues(sample: JacobianSample) -> Spectrum:
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=200, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=200, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=(({"kind": "halfnormal", "scale": 1.0},),), tau=(2.0,),
     ...                     gain=(1.0,), keep_mean=True)
     >>> sp = eigenvalues(ens.sample(0))
@@ -221,7 +222,7 @@ def rightmost_eigenvalues(
 
     Examples
     --------
-    >>> ens = BlockEnsemble.excitatory_inhibitory(n=600, p_ee=0.05, weight_e=1.0, weight_i=1.0)
+    >>> ens = JacobianEnsemble.excitatory_inhibitory(n=600, p_ee=0.05, weight_e=1.0, weight_i=1.0)
     >>> s = ens.sample(1)
     >>> full = eigenvalues(s).eigenvalues
     >>> part = rightmost_eigenvalues(s, k=6)
@@ -415,7 +416,7 @@ class EdgeMeasurement:
         Total wall time.
     seed : int or None
         Root seed (realization ``i`` uses ``SeedSequence(seed).spawn(r)[i]``).
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         The ensemble.
     """
 
@@ -430,7 +431,7 @@ class EdgeMeasurement:
     n_realizations: int
     seconds: float
     seed: int | None
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
 
     def to_xarray(self) -> Any:
         """Return an ``xarray.Dataset`` with spectra over ``(realization, eig)`` and the edges."""
@@ -453,7 +454,7 @@ def _se(x: FloatArray) -> float:
 
 
 def measure_edge(
-    ensemble: BlockEnsemble,
+    ensemble: JacobianEnsemble,
     *,
     n_realizations: int = 3,
     seed: int | None = 0,
@@ -466,7 +467,7 @@ def measure_edge(
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         The ensemble.
     n_realizations : int
         Number of independent realizations (SE across them).
@@ -489,13 +490,13 @@ def measure_edge(
 
     Examples
     --------
-    >>> ens = BlockEnsemble.excitatory_inhibitory(n=300, p_ee=0.2)
+    >>> ens = JacobianEnsemble.excitatory_inhibitory(n=300, p_ee=0.2)
     >>> m = measure_edge(ens, n_realizations=2, seed=1)
     >>> m.eigenvalues.shape, bool(m.edge_se > 0)
     ((2, 300), True)
     """
-    if not isinstance(ensemble, BlockEnsemble):
-        raise TypeError(f"`ensemble` must be a BlockEnsemble; got {type(ensemble).__name__}.")
+    if not isinstance(ensemble, JacobianEnsemble):
+        raise TypeError(f"`ensemble` must be a JacobianEnsemble; got {type(ensemble).__name__}.")
     r = check_positive_int("n_realizations", n_realizations)
     check_in("method", method, ["dense", "arnoldi"])
     t0 = time.perf_counter()
@@ -546,7 +547,7 @@ class EdgeSensitivityMeasurement:
         Mean tail-fit edge and standard error across realizations.
     height, height_se : (k,) ndarray
         Mean bulk height and standard error.
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         Base spec.
     """
 
@@ -556,7 +557,7 @@ class EdgeSensitivityMeasurement:
     edge_se: FloatArray
     height: FloatArray
     height_se: FloatArray
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
 
     def to_xarray(self) -> Any:
         """Return an ``xarray.Dataset`` over the swept statistic."""
@@ -575,7 +576,7 @@ class EdgeSensitivityMeasurement:
 
 
 def measure_edge_sensitivity(
-    ensemble: BlockEnsemble,
+    ensemble: JacobianEnsemble,
     statistic: str,
     values: Any,
     *,
@@ -588,7 +589,7 @@ def measure_edge_sensitivity(
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         Base spec.
     statistic : str
         One of :data:`randrnn.ensembles.STATISTICS`.
@@ -658,7 +659,7 @@ def bar_fraction(sample: JacobianSample, spectrum: Spectrum | None = None) -> tu
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=400, fractions=(1.0,), signs=(1,), connectivity=((0.004,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=400, fractions=(1.0,), signs=(1,), connectivity=((0.004,),),
     ...                     weights=((1.0,),), tau=({"kind": "uniform", "low": 1, "high": 2},),
     ...                     gain=(1.0,), keep_mean=True)
     >>> s = ens.sample(3)

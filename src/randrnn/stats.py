@@ -10,6 +10,10 @@ added to float64 accumulators once per block), in O(N^2 + trials * N * lags) mem
   :math:`(1/N)\sum_i \langle x_i(t) x_i(t+l)\rangle` (raw and connected) up to a maximum lag.
 - :func:`split_half_correlation` -- the noise ceiling of an estimated matrix.
 
+Results: :class:`MatrixEstimate` (a measured matrix with its entry-wise SE and split halves),
+:class:`CovarianceEstimate`, :class:`AutocovarianceEstimate`, :class:`FourthCumulantEstimate`
+and :class:`ResidualEstimate`.
+
 Standard errors are batch means [1]_: the estimate in each of ``n_blocks`` time blocks, their
 spread divided by :math:`\sqrt{n_\mathrm{blocks}}`. Blocks must be long compared with the
 correlation time; :func:`block_se` warns-free estimators return the SE and the number of blocks.
@@ -22,7 +26,6 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -84,6 +87,84 @@ class _PairMoments:
         self.fresh = True
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class MatrixEstimate:
+    r"""A measured matrix with its entry-wise standard error and its two split-half estimates.
+
+    Parameters
+    ----------
+    value : (n, n) ndarray
+        The full-run estimate (float64).
+    se : (n, n) ndarray
+        Entry-wise batch-means standard error of ``value``: the spread of the estimates from
+        ``n_blocks`` consecutive time blocks divided by :math:`\sqrt{n_\mathrm{blocks}}`
+        (float32). It holds the temporal sampling noise of this run only: the deviation of
+        this realization from the ensemble (quenched disorder) is not in it.
+    halves : (2, n, n) ndarray
+        Estimates from the first and the second half of the blocks (float32); their sampling
+        noise is independent, which gives the noise ceiling of a comparison.
+    n_blocks : int
+        Number of time blocks behind ``se`` (its degrees of freedom are ``n_blocks - 1``).
+    """
+
+    value: FloatArray
+    se: FloatArray
+    halves: FloatArray
+    n_blocks: int
+
+    def __post_init__(self) -> None:
+        n = np.shape(self.value)
+        if len(n) != 2 or np.shape(self.se) != n or np.shape(self.halves) != (2, *n):
+            raise ValueError(
+                "`value`, `se` and `halves` of a MatrixEstimate must have shapes (n, m), (n, m) "
+                f"and (2, n, m); got {np.shape(self.value)}, {np.shape(self.se)} and "
+                f"{np.shape(self.halves)}."
+            )
+        if int(self.n_blocks) < 2:
+            raise ValueError(
+                f"`n_blocks` of a MatrixEstimate must be >= 2 (the SE needs two blocks); got "
+                f"{self.n_blocks!r}."
+            )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the matrix."""
+        return tuple(np.shape(self.value))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FourthCumulantEstimate:
+    r"""Standardised fourth-order cross-cumulants of ``phi`` on quadruples of distinct units.
+
+    For jointly Gaussian activities the fourth cross-cumulant vanishes (Wick's theorem); its
+    Gaussian part, the sum of the three products of pair covariances, does not.
+
+    Parameters
+    ----------
+    kappa : (q,) ndarray
+        :math:`\kappa_4(\phi_i, \phi_j, \phi_k, \phi_l) / \sqrt{v_i v_j v_k v_l}`.
+    kappa_se : (q,) ndarray
+        Batch-means standard error of ``kappa`` (temporal sampling noise only).
+    gaussian_part : (q,) ndarray
+        The Gaussian (Wick) part of the fourth central moment, standardised alike.
+    quads : (q, 4) int ndarray
+        The unit indices.
+    n_blocks : int
+        Number of time blocks behind ``kappa_se``.
+    """
+
+    kappa: FloatArray
+    kappa_se: FloatArray
+    gaussian_part: FloatArray
+    quads: np.ndarray
+    n_blocks: int
+
+    @property
+    def n_quadruples(self) -> int:
+        """Number of quadruples."""
+        return len(self.kappa)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CovarianceEstimate:
     """Equal-time statistics of ``x`` and ``phi`` with standard errors.
@@ -94,17 +175,13 @@ class CovarianceEstimate:
         Per-unit means over trials and time.
     mean_x_se, mean_phi_se : (n,) ndarray
         Their batch-means standard errors.
-    cov_x, cov_phi, cov_xphi : (n, n) ndarray or None
-        Covariances (``cov_xphi[i, j] = cov(x_i, phi_j)``).
-    cov_x_se, cov_phi_se, cov_xphi_se : (n, n) ndarray or None
-        Entry-wise standard errors (float32).
-    cov_x_halves, cov_phi_halves, cov_xphi_halves : (2, n, n) ndarray or None
-        Estimates from the first and second half of the blocks (float32).
+    cov_x, cov_phi, cov_xphi : MatrixEstimate or None
+        Covariances with their entry-wise SEs and split halves (``cov_xphi.value[i, j] =
+        cov(x_i, phi_j)``); None when not accumulated.
     var_x_blocks, var_phi_blocks : (n_blocks,) ndarray
         Population-averaged variance in each block.
-    wick : dict or None
-        Standardised fourth-order cross-cumulants of ``phi`` on sampled quadruples of distinct
-        units (``kappa``, ``kappa_se``, ``wick`` = the Gaussian part, ``quads``).
+    wick : FourthCumulantEstimate or None
+        Fourth-order cross-cumulants of ``phi`` on sampled quadruples of distinct units.
     n_blocks : int
         Number of time blocks.
     n_samples : int
@@ -115,18 +192,12 @@ class CovarianceEstimate:
     mean_phi: FloatArray
     mean_x_se: FloatArray
     mean_phi_se: FloatArray
-    cov_x: FloatArray | None
-    cov_phi: FloatArray | None
-    cov_xphi: FloatArray | None
-    cov_x_se: FloatArray | None
-    cov_phi_se: FloatArray | None
-    cov_xphi_se: FloatArray | None
-    cov_x_halves: FloatArray | None
-    cov_phi_halves: FloatArray | None
-    cov_xphi_halves: FloatArray | None
+    cov_x: MatrixEstimate | None
+    cov_phi: MatrixEstimate | None
+    cov_xphi: MatrixEstimate | None
     var_x_blocks: FloatArray
     var_phi_blocks: FloatArray
-    wick: dict[str, Any] | None
+    wick: FourthCumulantEstimate | None
     n_blocks: int
     n_samples: int
 
@@ -261,7 +332,7 @@ class CovarianceAccumulator:
         var_p_units = np.array(self.block_sq_p).mean(0) - mean_p**2
         wick = self.quad.finalize(var_p_units) if self.quad is not None else None
         h = nb // 2
-        out: dict[str, FloatArray | None] = {}
+        out: dict[str, MatrixEstimate | None] = {}
         means = {"x": (mbx, mbx, mean_x, mean_x), "phi": (mbp, mbp, mean_p, mean_p)}
         means["xphi"] = (mbx, mbp, mean_x, mean_p)
         for pair in self.pairs.values():  # free the BLAS block sums and scratch first
@@ -269,7 +340,7 @@ class CovarianceAccumulator:
         for name in ("x", "phi", "xphi"):
             pair = self.pairs.pop(name, None)
             if pair is None:
-                out[f"cov_{name}"] = out[f"cov_{name}_se"] = out[f"cov_{name}_halves"] = None
+                out[name] = None
                 continue
             bu, bv, mu, mv = means[name]
             mu1, mv1 = bu[:h].mean(0), bv[:h].mean(0)
@@ -294,23 +365,15 @@ class CovarianceAccumulator:
             se /= np.float32((nb - 1) * nb)
             np.sqrt(se, out=se)
             del pair
-            out[f"cov_{name}"] = cov
-            out[f"cov_{name}_se"] = se
-            out[f"cov_{name}_halves"] = halves
+            out[name] = MatrixEstimate(cov, se, halves, nb)
         return CovarianceEstimate(
             mean_x=mean_x,
             mean_phi=mean_p,
             mean_x_se=mbx.std(0, ddof=1) / sqrt_nb,
             mean_phi_se=mbp.std(0, ddof=1) / sqrt_nb,
-            cov_x=out["cov_x"],
-            cov_phi=out["cov_phi"],
-            cov_xphi=out["cov_xphi"],
-            cov_x_se=out["cov_x_se"],
-            cov_phi_se=out["cov_phi_se"],
-            cov_xphi_se=out["cov_xphi_se"],
-            cov_x_halves=out["cov_x_halves"],
-            cov_phi_halves=out["cov_phi_halves"],
-            cov_xphi_halves=out["cov_xphi_halves"],
+            cov_x=out["x"],
+            cov_phi=out["phi"],
+            cov_xphi=out["xphi"],
             var_x_blocks=var_x_blocks,
             var_phi_blocks=var_p_blocks,
             wick=wick,
@@ -337,6 +400,8 @@ class AutocovarianceEstimate:
         Raw (non-centred) autocorrelations.
     n_series : int
         Number of (trial, unit) series averaged.
+    n_blocks : int
+        Number of time blocks behind the standard errors.
     """
 
     lags: FloatArray
@@ -347,6 +412,7 @@ class AutocovarianceEstimate:
     acf_x_raw: FloatArray
     acf_phi_raw: FloatArray
     n_series: int
+    n_blocks: int
 
 
 class AutocovarianceAccumulator:
@@ -442,6 +508,7 @@ class AutocovarianceAccumulator:
             acf_x_raw=raw_x,
             acf_phi_raw=raw_p,
             n_series=m,
+            n_blocks=nb,
         )
 
 
@@ -528,7 +595,7 @@ class QuadrupleAccumulator:
         wick = c[:, 0] * c[:, 5] + c[:, 1] * c[:, 4] + c[:, 2] * c[:, 3]
         return cen4 - wick, wick
 
-    def finalize(self, variances: FloatArray) -> dict[str, Any]:
+    def finalize(self, variances: FloatArray) -> FourthCumulantEstimate:
         """Standardised cumulants ``kappa4 / sqrt(prod var)`` with batch-means SEs.
 
         Parameters
@@ -538,9 +605,8 @@ class QuadrupleAccumulator:
 
         Returns
         -------
-        dict
-            ``kappa`` (q,), ``kappa_se`` (q,), ``wick`` (q,) (the Gaussian part, standardised),
-            ``quads`` (q, 4).
+        FourthCumulantEstimate
+            ``kappa``, ``kappa_se``, the standardised Gaussian part and the quadruples.
         """
         blocks = np.array(self.blocks)  # (nb, q, 15)
         tot = blocks.mean(0)
@@ -549,12 +615,13 @@ class QuadrupleAccumulator:
         kappa, wick = self._cumulant(tot, mu)
         per_block = np.array([self._cumulant(b, b[:, 0:4])[0] for b in blocks]) / norm
         nb = len(blocks)
-        return {
-            "kappa": kappa / norm,
-            "kappa_se": per_block.std(0, ddof=1) / np.sqrt(nb),
-            "wick": wick / norm,
-            "quads": self.quads,
-        }
+        return FourthCumulantEstimate(
+            kappa=kappa / norm,
+            kappa_se=per_block.std(0, ddof=1) / np.sqrt(nb),
+            gaussian_part=wick / norm,
+            quads=self.quads,
+            n_blocks=nb,
+        )
 
 
 def sample_quadruples(n: int, q: int, rng: np.random.Generator) -> np.ndarray:
@@ -630,19 +697,17 @@ def residual_covariance(est: CovarianceEstimate) -> ResidualEstimate:
     ResidualEstimate
         Residual covariance, bias-corrected mean squares and their ratio.
     """
-    if est.cov_x is None or est.cov_xphi is None or est.cov_phi is None:
+    cx, cp, cxp = est.cov_x, est.cov_phi, est.cov_xphi
+    if cx is None or cxp is None or cp is None:
         raise ValueError(
             "`est` must contain cov_x, cov_phi and cov_xphi; got a simulation run with "
             "covariance or cross_covariance off."
         )
-    g = np.diag(est.cov_xphi) / np.diag(est.cov_x)
-    cov_r = _residual_cov(est.cov_phi, est.cov_xphi, est.cov_x, g)
-    halves = [
-        _residual_cov(est.cov_phi_halves[k], est.cov_xphi_halves[k], est.cov_x_halves[k], g)
-        for k in (0, 1)
-    ]
+    g = np.diag(cxp.value) / np.diag(cx.value)
+    cov_r = _residual_cov(cp.value, cxp.value, cx.value, g)
+    halves = [_residual_cov(cp.halves[k], cxp.halves[k], cx.halves[k], g) for k in (0, 1)]
     ms_r, ms_r_se = _ms_offdiag(halves[0], halves[1])
-    ms_p, ms_p_se = _ms_offdiag(est.cov_phi_halves[0], est.cov_phi_halves[1])
+    ms_p, ms_p_se = _ms_offdiag(cp.halves[0], cp.halves[1])
     naive, _ = _ms_offdiag(cov_r, cov_r)
     return ResidualEstimate(
         gains=g,

@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 from scipy import fft as _fft
 
+from randrnn import _fixedpoint as _solvers
 from randrnn import gaussian
 from randrnn._typing import ComplexArray, FloatArray
 from randrnn._validation import (
@@ -31,17 +33,23 @@ from randrnn._validation import (
     check_positive,
     check_positive_int,
 )
-from randrnn.dmft import _solvers
-from randrnn.ensembles import GaussianEnsemble
+from randrnn.dmft._coverage import check_network, iid_gain, scalar_tau
+from randrnn.dmft.classical import energy_root, integrate_profile
 from randrnn.errors import ConvergenceError, RegimeWarning
 from randrnn.networks import RateNetwork
-from randrnn.nonlinearities import AbstractNonlinearity, Linear, ReLU
+from randrnn.nonlinearities import AbstractNonlinearity
 
 _REFERENCES = ("sompolinsky1988", "knoll2004")
 #: negative power below -this * max(c_hat) rejects a solution: far above DCT roundoff
 #: (~1e-14 relative) and the Chebyshev table error (~1e-14), far below any genuine negativity
 _SPECTRUM_RTOL = 1e-8
-Regime = Literal["quiescent", "static", "chaotic", "noise-driven"]
+#: the residual is max|F(u) - u| / max(Delta0, 1) in float64: the transforms and the Gaussian
+#: tables round at ~1e-16 each, and the map combines a few of them, so residuals stall near
+#: 1e-15; a tolerance below 16 eps = 3.6e-15 cannot be met reliably
+_TOL_FLOOR = 16.0 * float(np.finfo(float).eps)
+#: variance at which E[phi'^2] of an unbounded phi has reached its large-amplitude value
+_GROWTH_VAR = 1.0e6
+Regime = Literal["quiescent", "static", "chaotic", "noise-driven", "divergent"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,7 +151,9 @@ class StationarySolution:
         (\Delta_0 - \Delta_\infty)` (0 if there are no dynamics).
     regime : str
         ``"quiescent"``, ``"static"`` (a fixed point with quenched per-unit values),
-        ``"chaotic"`` or ``"noise-driven"`` (any state with ``sigma > 0`` and dynamics).
+        ``"chaotic"``, ``"noise-driven"`` (any state with ``sigma > 0`` and dynamics), or
+        ``"divergent"`` (no stationary state: activity of an unbounded :math:`\phi` grows
+        without bound; every quantity is then NaN and ``converged`` is False).
     converged : bool
         Whether the residual reached ``tol`` with a nonnegative spectrum.
     n_iter : int
@@ -430,26 +440,34 @@ class _Problem:
     def __call__(self, u: FloatArray) -> FloatArray:
         return self.pieces(u)["u_new"]
 
+    def tail_slope(self, u: FloatArray) -> float:
+        r"""Return :math:`g^2 C'(\Delta_\infty; \Delta_0)` at the iterate ``u`` (NaN if
+        :math:`\Delta_0 \le 0`).
+
+        The tail of a stationary solution decays as :math:`e^{-kt}`,
+        :math:`k = \sqrt{1 - g^2 C'(\Delta_\infty)}`, so it must be below 1.
+        """
+        d0 = float(u[0] + u[-1])
+        if not d0 > 0:
+            return math.nan
+        dinf = min(max(float(u[-1]), -d0), d0)
+        closed = self.phi.gaussian_correlation_derivative(d0, np.array([dinf]), 1)
+        if closed is not None:
+            slope = float(closed[0])
+        elif dinf == 0.0:  # C'(0) = E[phi']^2: a one-variable expectation
+            slope = gaussian.gain(self.phi, d0) ** 2
+        else:
+            der = self.phi.derivative
+            slope = float(gaussian.expect_pair(der, der, d0, dinf))
+        return self.g2 * slope
+
     def tail_stable(self, u: FloatArray) -> bool:
         r"""Whether the iterate's tail decays: :math:`g^2 C'(\Delta_\infty; \Delta_0) < 1`.
 
         A stationary solution must satisfy it; the set where it fails to hold strictly is where
         the Jacobian of the map is singular, so Newton steps are kept on the stable side.
         """
-        d0 = float(u[0] + u[-1])
-        if not d0 > 0:
-            return False
-        dinf = min(max(float(u[-1]), -d0), d0)
-        if isinstance(self.phi, (ReLU, Linear)):
-            slope = float(
-                gaussian.correlation_function(self.phi, d0).derivative(np.array([dinf]))[0]
-            )
-        elif dinf == 0.0:  # C'(0) = E[phi']^2: a one-variable expectation
-            slope = gaussian.gain(self.phi, d0) ** 2
-        else:
-            der = self.phi.derivative
-            slope = float(gaussian.expect_pair(der, der, d0, dinf))
-        return self.g2 * slope < 1.0
+        return bool(self.tail_slope(u) < 1.0)
 
     def map_jac(self, u: FloatArray) -> tuple[FloatArray, Any]:
         r"""Return the map at ``u`` and a function applying its Jacobian.
@@ -503,20 +521,9 @@ def _norm(f: FloatArray, u: FloatArray) -> float:
 
 
 def _spec_params(network: RateNetwork) -> tuple[float, float, float, float]:
-    """Return (g, sigma_eff^2 in units of tau, sigma_b^2, tau) after validation."""
-    ens = network.ensemble
-    if not isinstance(ens, GaussianEnsemble):
-        raise TypeError(
-            f"`network.ensemble` must be one of ['GaussianEnsemble'] for solve_stationary; "
-            f"got {type(ens).__name__}."
-        )
-    if network.heterogeneous_tau:
-        raise ValueError(
-            "`network.tau` must be a scalar for solve_stationary; got per-unit tau of shape "
-            f"{np.shape(network.tau)}. The i.i.d. DMFT assumes one time constant: pass a "
-            "scalar tau."
-        )
-    tau = float(network.tau)  # type: ignore[arg-type]
+    """Return (g, sigma_eff^2 in units of tau, sigma_b^2, tau) after checking coverage."""
+    g = iid_gain(network, "solve_stationary")
+    tau = scalar_tau(network, "solve_stationary")
     sb2 = network.sigma_b**2
     if network.b is not None:
         b = np.asarray(network.b, dtype=float)
@@ -528,34 +535,157 @@ def _spec_params(network: RateNetwork) -> tuple[float, float, float, float]:
                 RegimeWarning,
                 stacklevel=3,
             )
-    return float(ens.g), network.sigma**2 / tau, sb2, tau
+    return g, network.sigma**2 / tau, sb2, tau
+
+
+def _growth(phi: AbstractNonlinearity, g: float) -> float:
+    r""":math:`g^2 E[\phi'^2]` at large amplitude for an unbounded :math:`\phi` (0 if bounded).
+
+    At or above 1 a large fluctuation grows faster than the leak removes it: no stationary
+    state (exact for positively homogeneous :math:`\phi` such as ReLU and linear).
+    """
+    if phi.is_bounded:
+        return 0.0
+    return g * g * gaussian.gain_second_moment(phi, _GROWTH_VAR)
 
 
 def _initial_guess(prob: _Problem, g: float) -> FloatArray:
-    amp = max(g * g - 1.0, 0.0) + 0.5 * prob.s2
-    if isinstance(prob.phi, (ReLU, Linear)):
-        amp = (
-            0.5 * prob.s2 / max(1.0 - 0.5 * g * g, 0.1)
-            if isinstance(prob.phi, ReLU)
-            else (0.5 * prob.s2 / math.sqrt(max(1.0 - g * g, 0.01)))
-        )
+    """A generic start: a sech^2 profile of the amplitude of the noise or of the instability."""
+    growth = _growth(prob.phi, g)
+    if growth > 0.0:  # unbounded phi: the Ornstein-Uhlenbeck amplitude of the linear network
+        amp = 0.5 * prob.s2 / math.sqrt(max(1.0 - growth, 0.01))
+    else:
+        amp = max(g * g - 1.0, 0.0) + 0.5 * prob.s2
     e = np.exp(-prob.t)
     d = amp * 4.0 * e / (1.0 + e) ** 2  # amp / cosh(t/2)^2 without overflow
     return np.concatenate([d, [prob.sb2]])
 
 
+def _classical_start(phi: AbstractNonlinearity, g: float) -> tuple[float, Any, float, float] | None:
+    r"""The noise-free classical-particle solution as a start (odd phi, chaos).
+
+    Returns :math:`\Delta_0`, the dense profile :math:`\Delta(t)` (until it fell to
+    :math:`10^{-3}\Delta_0` at ``t_stop``), ``t_stop`` and the tail rate
+    :math:`k = \sqrt{1 - g^2 E[\phi']^2}`; None where the method does not apply. Near the
+    transition this start is within the discretisation error of the solution, where the generic
+    start is far from it (the width of :math:`\Delta(t)` diverges like :math:`1/(g-1)`).
+    """
+    if not phi.is_odd or not phi.has_antiderivative:
+        return None
+    if g * abs(float(np.asarray(phi.derivative(np.zeros(1)))[0])) <= 1.0:
+        return None
+    try:
+        d0, _ = energy_root(phi, g)
+        profile, t_stop = integrate_profile(phi, g, d0, None)
+    except (ValueError, ArithmeticError):
+        return None
+    k2 = 1.0 - (g * gaussian.gain(phi, d0)) ** 2
+    if not (math.isfinite(d0) and d0 > 0 and k2 > 0):
+        return None
+    return d0, profile, t_stop, math.sqrt(k2)
+
+
+def _grid(
+    phi: AbstractNonlinearity, g: float, s2: float, sb2: float, dt: float, big_l: float
+) -> _Problem:
+    m = _fft.next_fast_len(math.ceil(big_l / dt), real=True) + 1
+    return _Problem(phi=phi, g2=g * g, s2=s2, sb2=sb2, dt=dt, m=m)
+
+
+def _starts(
+    phi: AbstractNonlinearity,
+    g: float,
+    s2: float,
+    sb2: float,
+    *,
+    dt: float,
+    t_max: float,
+    limit: float,
+    tol: float,
+) -> Iterator[tuple[_Problem, FloatArray, float]]:
+    """Grids and starts of the iteration, best first; with the lag length the tail needs.
+
+    Without noise or input, for odd phi in the chaotic regime: the classical-particle solution
+    (exact up to discretisation). Otherwise the generic start; if that fails, the noise-free
+    classical solution (near the transition with weak noise it is much closer than the generic
+    start), then the generic start on a grid eight times longer (a correlation time beyond the
+    default grid). The needed length is 0 when it is not known in advance.
+    """
+    noisy = s2 > 0 or sb2 > 0
+    classical = _classical_start(phi, g)
+    if noisy or classical is None:
+        prob = _grid(phi, g, s2, sb2, dt, t_max)
+        yield prob, _initial_guess(prob, g), 0.0
+    if classical is not None:
+        d0, profile, t_stop, k = classical
+        target = 0.1 * tol * max(d0, 1.0)
+        d_stop = float(profile(t_stop)[0])
+        needed = t_stop + math.log(max(d_stop, target) / target) / k + 10.0
+        prob = _grid(phi, g, s2, sb2, dt, min(max(t_max, needed), limit))
+        t = prob.t
+        inside = t <= t_stop
+        d = np.empty(t.size)
+        d[inside] = profile(t[inside])[0]
+        d[~inside] = d_stop * np.exp(-k * (t[~inside] - t_stop))
+        # with noise the tail decays faster than without: the needed length is an upper bound
+        yield prob, np.concatenate([d, [sb2]]), 0.0 if noisy else needed
+    if noisy and 8.0 * t_max <= limit:
+        prob = _grid(phi, g, s2, sb2, dt, 8.0 * t_max)
+        yield prob, _initial_guess(prob, g), 0.0
+
+
+def _solve_from(
+    solver: FixedPoint, prob: _Problem, u: FloatArray, tol: float, limit: float
+) -> tuple[_Problem, FloatArray, _solvers.IterationResult, int]:
+    """Iterate from ``u``, growing the grid until the dynamic part has decayed below tol."""
+    n_iter = 0
+    while True:
+        it = _iterate(solver, prob, u, tol)
+        n_iter += it.n_iter
+        u = it.x
+        if not it.converged or not solver.adapt_grid:
+            return prob, u, it, n_iter
+        scale = max(abs(float(u[0] + u[-1])), 1.0)
+        new_l = _tail_extension(u, prob, 0.1 * tol * scale)
+        if new_l is None:
+            return prob, u, it, n_iter
+        if prob.big_l >= limit:
+            msg = (
+                f"the autocovariance had not decayed by t_max_limit={solver.t_max_limit!r}"
+                " (correlation time too long: near the transition?)"
+            )
+            return prob, u, _failed(it, msg), n_iter
+        new_prob = _grid(
+            prob.phi, math.sqrt(prob.g2), prob.s2, prob.sb2, prob.dt, min(new_l, limit)
+        )
+        u = _regrid(u, prob, new_prob)
+        prob = new_prob
+
+
 def _regrid(u: FloatArray, old: _Problem, new: _Problem) -> FloatArray:
-    """Carry a solution to a longer grid, extending its tail exponentially."""
+    """Carry a solution to a longer grid, extending its tail at the analytic decay rate."""
     d = u[:-1]
     t_new = new.t
     d_new = np.interp(t_new, old.t, d)
     beyond = t_new > old.big_l
     if np.any(beyond):
-        n5 = max(round(5.0 / old.dt), 2)
-        ratio = d[-1] / d[-1 - n5] if d[-1 - n5] != 0 else 0.0
-        k = -math.log(ratio) / (n5 * old.dt) if 0 < ratio < 1 else 1.0
-        d_new[beyond] = d[-1] * np.exp(-k * (t_new[beyond] - old.big_l))
+        k = _tail_rate(u, old)
+        if k is None:
+            n5 = max(round(5.0 / old.dt), 2)
+            ratio = d[-1] / d[-1 - n5] if d[-1 - n5] != 0 else 0.0
+            k = -math.log(ratio) / (n5 * old.dt) if 0 < ratio < 1 else 1.0
+        # the even periodic extension flattens the end of the old grid: continue the tail
+        # from the middle of the old grid instead
+        j = (old.m - 1) // 2
+        after = t_new > old.t[j]
+        d_new[after] = d[j] * np.exp(-k * (t_new[after] - old.t[j]))
     return np.concatenate([d_new, [u[-1]]])
+
+
+def _tail_rate(u: FloatArray, prob: _Problem) -> float | None:
+    r"""Decay rate :math:`\sqrt{1 - g^2 C'(\Delta_\infty)}` of the linearised tail, or None."""
+    slope = prob.tail_slope(u)
+    return math.sqrt(1.0 - slope) if slope < 1.0 else None
 
 
 def _tail_extension(u: FloatArray, prob: _Problem, target: float) -> float | None:
@@ -563,11 +693,55 @@ def _tail_extension(u: FloatArray, prob: _Problem, target: float) -> float | Non
     d = u[:-1]
     if abs(d[-1]) <= target:
         return None
-    n5 = max(round(5.0 / prob.dt), 2)
-    ratio = d[-1] / d[-1 - n5] if d[-1 - n5] != 0 else 0.0
-    k = -math.log(ratio) / (n5 * prob.dt) if 0 < ratio < 1 else 0.05
-    k = max(k, 1e-3)
-    return prob.big_l + 1.2 * math.log(abs(d[-1]) / target) / k + 10.0
+    k = _tail_rate(u, prob)
+    if k is None or k < 1e-6:
+        n5 = max(round(5.0 / prob.dt), 2)
+        ratio = d[-1] / d[-1 - n5] if d[-1 - n5] != 0 else 0.0
+        k = -math.log(ratio) / (n5 * prob.dt) if 0 < ratio < 1 else 0.05
+        k = max(k, 1e-3)
+    # extrapolate from the middle of the grid, away from the flattening at the periodic end
+    j = (prob.m - 1) // 2
+    amp = max(abs(float(d[j])), abs(float(d[-1])), target)
+    needed = prob.t[j] + 1.1 * math.log(amp / target) / k + 10.0
+    return max(needed, 1.25 * prob.big_l)
+
+
+def _iterate(
+    solver: FixedPoint, prob: _Problem, u: FloatArray, tol: float
+) -> _solvers.IterationResult:
+    if solver.method == "newton":
+        return _solvers.newton_krylov(
+            prob.map_jac, u, norm=_norm, tol=tol, max_iter=solver.max_iter, valid=prob.tail_stable
+        )
+    if solver.method == "anderson":
+        return _solvers.anderson(
+            prob,
+            u,
+            norm=_norm,
+            tol=tol,
+            max_iter=solver.max_iter,
+            memory=solver.memory,
+            beta=solver.damping,
+        )
+    return _solvers.damped(
+        prob, u, norm=_norm, tol=tol, max_iter=solver.max_iter, damping=solver.damping
+    )
+
+
+def _failed(it: _solvers.IterationResult, message: str) -> _solvers.IterationResult:
+    return _solvers.IterationResult(it.x, it.gx, it.n_iter, it.residual, False, message)
+
+
+def _explain(it: _solvers.IterationResult, tol: float) -> _solvers.IterationResult:
+    """Say when a failed iteration stalled at the rounding level of float64."""
+    if it.converged or not math.isfinite(it.residual) or it.residual > 1e3 * _TOL_FLOOR:
+        return it
+    return _failed(
+        it,
+        f"{it.message}: stalled at residual {it.residual:.1e}, the rounding level of the "
+        f"float64 map (about 1e-15); tol={tol:.1e} cannot be reached, use tol >= "
+        f"{max(10.0 * it.residual, 1e-14):.0e}",
+    )
 
 
 def solve_stationary(
@@ -674,107 +848,91 @@ def solve_stationary(
     from threadpoolctl import threadpool_limits
 
     start = time.perf_counter()
-    if not isinstance(network, RateNetwork):
-        raise TypeError(f"`network` must be a RateNetwork; got {type(network).__name__}.")
+    network = check_network(network, "solve_stationary")
     tol = check_positive("tol", tol)
+    if tol < _TOL_FLOOR:
+        raise ValueError(
+            f"`tol` must be >= {_TOL_FLOOR:.1e} for solve_stationary; got {tol!r}. The residual "
+            "is measured in float64 relative to max(Delta0, 1) and rounding leaves about 1e-15 "
+            "of it, so a smaller tolerance is below what float64 can reach. Use tol >= 1e-14."
+        )
     solver = FixedPoint() if solver is None else solver
     if not isinstance(solver, FixedPoint):
         raise TypeError(f"`solver` must be a FixedPoint; got {type(solver).__name__}.")
     check_in("on_failure", on_failure, ("raise", "warn", "return"))
     g, s2, sb2, tau = _spec_params(network)
     phi: AbstractNonlinearity = network.phi  # type: ignore[assignment]
-    if isinstance(phi, (ReLU, Linear)):
-        gain2 = 0.5 if isinstance(phi, ReLU) else 1.0
-        if g * g * gain2 >= 1.0:
-            warnings.warn(
-                f"`g` must satisfy g^2 E[phi'^2] < 1 for a stationary state of a {phi.name} "
-                f"network; got g^2 E[phi'^2] = {g * g * gain2:.3g}. Activity grows without "
-                "bound; expect no convergence.",
-                RegimeWarning,
-                stacklevel=2,
-            )
     dt = solver.dt / tau
     t_max = (40.0 if solver.t_max is None else solver.t_max) / tau
-    limit = solver.t_max_limit / tau
-    m = _fft.next_fast_len(math.ceil(t_max / dt), real=True) + 1
-    prob = _Problem(phi=phi, g2=g * g, s2=s2, sb2=sb2, dt=dt, m=m)
-    u = _initial_guess(prob, g)
-    n_iter = 0
+    limit = max(solver.t_max_limit / tau, t_max)
+    growth = _growth(phi, g)
+    if growth >= 1.0:
+        prob = _grid(phi, g, s2, sb2, dt, t_max)
+        u = np.full(prob.m + 1, np.nan)
+        it = _solvers.IterationResult(
+            u,
+            u,
+            0,
+            math.inf,
+            False,
+            f"no stationary state: g^2 E[phi'^2] = {growth:.3g} >= 1 at large amplitude for "
+            f"the unbounded {phi.name} (g = {g:g}); activity grows without bound",
+        )
+        sol = _assemble(network, prob, u, it, 0, tol, solver, tau, g, start, regime="divergent")
+        return _on_failure(sol, on_failure)
     with threadpool_limits(limits=1, user_api="blas"):
-        while True:
-            if solver.method == "newton":
-                it = _solvers.newton_krylov(
-                    prob.map_jac,
-                    u,
-                    norm=_norm,
-                    tol=tol,
-                    max_iter=solver.max_iter,
-                    valid=prob.tail_stable,
-                )
-            elif solver.method == "anderson":
-                it = _solvers.anderson(
-                    prob,
-                    u,
-                    norm=_norm,
-                    tol=tol,
-                    max_iter=solver.max_iter,
-                    memory=solver.memory,
-                    beta=solver.damping,
-                )
-            else:
-                it = _solvers.damped(
-                    prob, u, norm=_norm, tol=tol, max_iter=solver.max_iter, damping=solver.damping
-                )
-            n_iter += it.n_iter
-            u = it.x
-            if not it.converged or not solver.adapt_grid:
-                break
-            scale = max(abs(float(u[0] + u[-1])), 1.0)
-            new_l = _tail_extension(u, prob, 0.1 * tol * scale)
-            if new_l is None:
-                break
-            if prob.big_l >= limit:
+        n_iter = 0
+        tried: list[str] = []
+        for prob, u, needed in _starts(phi, g, s2, sb2, dt=dt, t_max=t_max, limit=limit, tol=tol):
+            if needed > limit:
                 it = _solvers.IterationResult(
                     u,
-                    it.gx,
-                    it.n_iter,
-                    it.residual,
+                    u,
+                    0,
+                    math.inf,
                     False,
-                    f"the autocovariance had not decayed by t_max_limit={solver.t_max_limit!r}"
-                    " (correlation time too long: near the transition?)",
+                    f"the autocovariance decays too slowly near the transition: it needs lags "
+                    f"up to {tau * needed:.4g} to fall below tol, beyond t_max_limit="
+                    f"{solver.t_max_limit!r}; raise FixedPoint(t_max_limit=...) or loosen tol",
                 )
                 break
-            new_m = _fft.next_fast_len(math.ceil(min(new_l, limit) / dt), real=True) + 1
-            new_prob = _Problem(phi=phi, g2=g * g, s2=s2, sb2=sb2, dt=dt, m=new_m)
-            u = _regrid(u, prob, new_prob)
-            prob = new_prob
-        sol = _assemble(network, prob, u, it, n_iter, tol, solver, tau, g, start)
+            prob, u, it, n = _solve_from(solver, prob, u, tol, limit)
+            n_iter += n
+            if it.converged or solver.method != "newton" or n >= solver.max_iter:
+                break  # converged, or another method, or the evaluation budget is spent
+            tried.append(it.message)
+        if not it.converged and len(tried) > 1:
+            it = _failed(it, f"{it.message} (from {len(tried)} starts: {'; '.join(tried)})")
+        sol = _assemble(network, prob, u, _explain(it, tol), n_iter, tol, solver, tau, g, start)
     if not sol.converged:
-        if on_failure == "raise":
-            raise ConvergenceError(
-                f"stationary DMFT did not converge: {sol.message}",
-                n_iter=sol.n_iter,
-                residual=sol.residual,
-                tol=tol,
-            )
-        if on_failure == "warn":
-            warnings.warn(
-                f"stationary DMFT did not converge: {sol.message} (iterations={sol.n_iter}, "
-                f"residual={sol.residual:.3e}, tol={tol:.1e})",
-                RegimeWarning,
-                stacklevel=2,
-            )
-    elif (
-        sol.regime == "quiescent"
-        and s2 == 0
-        and abs(float(np.asarray(phi.derivative(np.zeros(1)))[0])) * g > 1.0
-    ):
+        return _on_failure(sol, on_failure)
+    slope0 = abs(float(np.asarray(phi.derivative(np.zeros(1)))[0]))
+    if sol.regime == "quiescent" and s2 == 0 and slope0 * g > 1.0:
         warnings.warn(
             "the iteration settled on the quiescent solution, which is unstable for "
-            f"g |phi'(0)| = {g * abs(float(np.asarray(phi.derivative(np.zeros(1)))[0])):.3g} > 1;"
-            " the chaotic solution was not found.",
+            f"g |phi'(0)| = {g * slope0:.3g} > 1; the chaotic solution was not found.",
             RegimeWarning,
             stacklevel=2,
+        )
+    return sol
+
+
+def _on_failure(sol: StationarySolution, on_failure: str) -> StationarySolution:
+    what = (
+        "there is no stationary state"
+        if sol.regime == "divergent"
+        else "stationary DMFT did not converge"
+    )
+    if on_failure == "raise":
+        raise ConvergenceError(
+            f"{what}: {sol.message}", n_iter=sol.n_iter, residual=sol.residual, tol=sol.tol
+        )
+    if on_failure == "warn":
+        warnings.warn(
+            f"{what}: {sol.message} (iterations={sol.n_iter}, residual={sol.residual:.3e}, "
+            f"tol={sol.tol:.1e})",
+            RegimeWarning,
+            stacklevel=3,
         )
     return sol
 
@@ -790,7 +948,11 @@ def _assemble(
     tau: float,
     g: float,
     start: float,
+    *,
+    regime: Regime | None = None,
 ) -> StationarySolution:
+    if regime == "divergent":
+        return _divergent(network, prob, it, tol, solver, tau, start)
     p = prob.pieces(u)
     d = u[:-1]
     dinf = float(u[-1])
@@ -875,6 +1037,46 @@ def _assemble(
         spec=network,
         solver=solver,
         _laplace=lap,
+    )
+
+
+def _divergent(
+    network: RateNetwork,
+    prob: _Problem,
+    it: _solvers.IterationResult,
+    tol: float,
+    solver: FixedPoint,
+    tau: float,
+    start: float,
+) -> StationarySolution:
+    """A result that says there is no stationary state: every quantity is NaN."""
+    nan = np.full(prob.m, np.nan)
+    return StationarySolution(
+        lags=tau * prob.t,
+        delta=nan,
+        c=nan,
+        freqs=prob.w / tau,
+        delta_hat=nan,
+        c_hat=nan,
+        delta0=math.nan,
+        delta_inf=math.nan,
+        c_inf=math.nan,
+        mu0=math.nan,
+        mu1=math.nan,
+        c0=math.nan,
+        s_r=nan,
+        s_r_hat=nan,
+        s_r_static=math.nan,
+        tau_corr=math.nan,
+        regime="divergent",
+        converged=False,
+        n_iter=it.n_iter,
+        residual=it.residual,
+        tol=tol,
+        message=it.message,
+        seconds=time.perf_counter() - start,
+        spec=network,
+        solver=solver,
     )
 
 

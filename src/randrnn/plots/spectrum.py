@@ -2,6 +2,8 @@
 
 - :func:`plot_spectrum` -- eigenvalues, predicted boundary, outliers and edges on one Axes.
 - :func:`plot_edge_sensitivity` -- predicted vs measured edge along one statistic.
+- :func:`spectrum_figure`, :func:`edge_sensitivity_figure`, :func:`figures` -- the figures of a
+  :class:`~randrnn.experiments.spectrum.SpectrumResult`.
 """
 
 from __future__ import annotations
@@ -107,3 +109,41 @@ def plot_edge_sensitivity(theory: Any, measurement: Any = None, *, ax: Any = Non
     ax.set_ylabel("spectral edge")
     ax.legend(fontsize=7)
     return ax
+
+
+def spectrum_figure(result: Any) -> Any:
+    """The sampled eigenvalues of a :class:`~randrnn.experiments.spectrum.SpectrumResult`."""
+    ax = plot_spectrum(
+        result.measurement.eigenvalues,
+        boundary=result.boundary,
+        outliers=result.outliers.values,
+        edge_pred=result.edge.edge,
+        edge_numeric=result.measurement.edge,
+        title=f"n = {result.ensemble.n}",
+    )
+    return ax.figure
+
+
+def edge_sensitivity_figure(result: Any) -> Any:
+    """The edge along each statistic of a spectrum result's sweep: theory and numerics."""
+    sens = result.sensitivity
+    names = list(sens.theory)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3), squeeze=False)
+    for ax, st in zip(axes[0], names, strict=True):
+        th = sens.theory[st]
+        plot_edge_sensitivity(th, sens.measurement[st], ax=ax)
+        seg = np.array([k == "segment" for k in th.kind])
+        if seg.any():  # edge at the end of the timescale support: not compared
+            ax.plot(th.values[seg], th.edge[seg], "x", color="C3", label="tau-support edge")
+            ax.legend(fontsize=7)
+    fig.suptitle(f"spectral edge vs statistic: theory (line), numerics (n = {sens.n}, ± 1 SE)")
+    fig.tight_layout()
+    return fig
+
+
+def figures(result: Any) -> dict[str, Any]:
+    """Name -> figure function of a spectrum result (the sweep only when it has statistics)."""
+    out: dict[str, Any] = {"spectrum": spectrum_figure}
+    if result.sensitivity is not None and result.sensitivity.theory:
+        out["edge_sensitivity"] = edge_sensitivity_figure
+    return out

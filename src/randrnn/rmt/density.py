@@ -14,7 +14,7 @@ import numpy as np
 from randrnn._typing import ComplexArray, FloatArray
 from randrnn._validation import check_array, check_in
 from randrnn.ensembles import (
-    BlockEnsemble,
+    JacobianEnsemble,
 )
 from randrnn.errors import ConvergenceError, RegimeWarning
 from randrnn.rmt.perron import (
@@ -28,7 +28,7 @@ from randrnn.rmt.sparse import strong_component
 
 
 def _joint_nodes(
-    ens: BlockEnsemble, n_quad: int
+    ens: JacobianEnsemble, n_quad: int
 ) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
     """Per population: tau nodes, gain nodes and weights of the product rule (tau, gain indep.)."""
     out = []
@@ -41,7 +41,7 @@ def _joint_nodes(
 
 
 def _solve_hermitized(
-    ens: BlockEnsemble,
+    ens: JacobianEnsemble,
     z: ComplexArray,
     nodes: list[tuple[FloatArray, FloatArray, FloatArray]],
     tol: float,
@@ -120,7 +120,7 @@ def _solve_hermitized(
 
 
 def _resolvent_outside(
-    ens: BlockEnsemble, z: ComplexArray, nodes: list[tuple[FloatArray, FloatArray, FloatArray]]
+    ens: JacobianEnsemble, z: ComplexArray, nodes: list[tuple[FloatArray, FloatArray, FloatArray]]
 ) -> ComplexArray:
     gz = np.zeros(z.shape, dtype=complex)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -149,7 +149,7 @@ class SpectralDensity:
         Largest residual of the self-consistent equations (log scale).
     n_iter : int
         Newton iterations used.
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         Input spec.
     references : tuple of str
         Bib keys.
@@ -163,7 +163,7 @@ class SpectralDensity:
     converged: bool
     residual: float
     n_iter: int
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
     references: tuple[str, ...] = _REFS
 
     @property
@@ -199,7 +199,7 @@ class SpectralDensity:
 
 
 def eigenvalue_density(
-    ensemble: BlockEnsemble,
+    ensemble: JacobianEnsemble,
     *,
     x_edges: Any,
     y_edges: Any,
@@ -219,7 +219,7 @@ def eigenvalue_density(
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         The spec.
     x_edges, y_edges : array_like
         Increasing cell edges. Keep grid nodes off the real timescale poles of units outside the
@@ -282,7 +282,7 @@ def eigenvalue_density(
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=(({"kind": "halfnormal", "scale": 1.0},),), tau=(1.0,),
     ...                     gain=(1.0,), keep_mean=False)
     >>> r = ens.block_variance[0, 0] ** 0.5

@@ -13,7 +13,7 @@ from scipy import optimize
 
 from randrnn._typing import ComplexArray, FloatArray
 from randrnn.ensembles import (
-    BlockEnsemble,
+    JacobianEnsemble,
 )
 from randrnn.rmt.perron import (
     _REFS,
@@ -36,7 +36,7 @@ class Outliers:
         Predicted outliers, sorted by decreasing real part.
     residual : (k,) ndarray
         :math:`|\det(I - K(z))|` at each value.
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         Input spec.
     references : tuple of str
         Bib keys.
@@ -44,7 +44,7 @@ class Outliers:
 
     values: ComplexArray
     residual: FloatArray
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
     references: tuple[str, ...] = _REFS
 
     def to_xarray(self) -> Any:
@@ -60,7 +60,7 @@ class Outliers:
         )
 
 
-def _outlier_matrix(ens: BlockEnsemble, z: complex, n_quad: int) -> ComplexArray:
+def _outlier_matrix(ens: JacobianEnsemble, z: complex, n_quad: int) -> ComplexArray:
     h = np.array(
         [
             gd.mean * complex(_inv_lin(td, np.asarray(z), n_quad))
@@ -70,12 +70,12 @@ def _outlier_matrix(ens: BlockEnsemble, z: complex, n_quad: int) -> ComplexArray
     return ens.block_mean * (ens.alpha * h)[None, :]
 
 
-def outliers(ensemble: BlockEnsemble, *, n_quad: int = N_QUAD) -> Outliers:
+def outliers(ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD) -> Outliers:
     r"""Predict the outliers created by the block means (``keep_mean=True``).
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         The spec (no outliers are returned when ``keep_mean`` is False).
     n_quad : int
         Quadrature nodes per timescale distribution.
@@ -114,7 +114,7 @@ def outliers(ensemble: BlockEnsemble, *, n_quad: int = N_QUAD) -> Outliers:
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=400, fractions=(1.0,), signs=(1,), connectivity=((0.1,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=400, fractions=(1.0,), signs=(1,), connectivity=((0.1,),),
     ...                     weights=((1.0,),), tau=(1.0,), gain=(1.0,), keep_mean=True)
     >>> o = outliers(ens)                     # z = mu - 1 for fixed tau = g = 1
     >>> bool(abs(o.values[0] - (0.1 * 400**0.5 - 1)) < 1e-10)

@@ -12,8 +12,9 @@ import numpy as np
 from randrnn._typing import ComplexArray, FloatArray
 from randrnn.ensembles import (
     AbstractDistribution,
-    BlockEnsemble,
+    JacobianEnsemble,
     Uniform,
+    as_jacobian_ensemble,
 )
 
 _REFS = ("chotibut2025",)
@@ -21,13 +22,21 @@ _REFS = ("chotibut2025",)
 N_QUAD = 48
 
 
-def _check_ensemble(ensemble: Any) -> BlockEnsemble:
-    if not isinstance(ensemble, BlockEnsemble):
-        raise TypeError(
-            f"`ensemble` must be a BlockEnsemble (the only supported type); "
-            f"got {type(ensemble).__name__}."
+def _check_ensemble(ensemble: Any) -> JacobianEnsemble:
+    """The Jacobian ensemble of ``ensemble`` (a spec or a sample), refusing what rmt cannot do."""
+    ens = as_jacobian_ensemble(ensemble)
+    stats = ens.coupling.statistics()
+    unsupported = []
+    if stats.symmetry != 0:
+        unsupported.append(f"partial symmetry eta = {stats.symmetry:g} (an elliptic law)")
+    if stats.rank:
+        unsupported.append(f"a rank-{stats.rank} structured part")
+    if unsupported:
+        raise ValueError(
+            "randrnn.rmt covers Jacobians of couplings with independent entries (block means "
+            "and variances, Dale signs, sparse blocks); got " + " and ".join(unsupported) + "."
         )
-    return ensemble
+    return ens
 
 
 # -- expectations over the timescale distribution --------------------------------------------
@@ -59,7 +68,7 @@ def _inv_lin(dist: AbstractDistribution, z: ComplexArray, n_quad: int) -> Comple
     return np.sum(w / (np.multiply.outer(z, t) + 1.0), axis=-1)
 
 
-def _moment_matrix(ens: BlockEnsemble, z: ComplexArray, n_quad: int) -> FloatArray:
+def _moment_matrix(ens: JacobianEnsemble, z: ComplexArray, n_quad: int) -> FloatArray:
     r""":math:`m_b(z) = E_b[g^2/|\tau z+1|^2]` with shape ``z.shape + (P,)``."""
     cols = [
         gd.second_moment * _inv_abs2(td, z, n_quad)
@@ -68,7 +77,7 @@ def _moment_matrix(ens: BlockEnsemble, z: ComplexArray, n_quad: int) -> FloatArr
     return np.stack(cols, axis=-1)
 
 
-def _perron_from_m(ens: BlockEnsemble, m: FloatArray) -> FloatArray:
+def _perron_from_m(ens: JacobianEnsemble, m: FloatArray) -> FloatArray:
     s = ens.block_variance
     with np.errstate(invalid="ignore"):
         M = s * (ens.alpha * m)[..., None, :]
@@ -88,7 +97,7 @@ def _perron_from_m(ens: BlockEnsemble, m: FloatArray) -> FloatArray:
     return np.where(bad, np.inf, out)
 
 
-def perron_matrix(ensemble: BlockEnsemble, z: complex, *, n_quad: int = N_QUAD) -> FloatArray:
+def perron_matrix(ensemble: JacobianEnsemble, z: complex, *, n_quad: int = N_QUAD) -> FloatArray:
     r"""Return the P x P matrix :math:`M_{ab}(z) = s_{ab}\,\alpha_b\,E_b[g^2/|\tau z + 1|^2]`.
 
     Point ``z`` lies in the support of the bulk eigenvalue density of
@@ -96,7 +105,7 @@ def perron_matrix(ensemble: BlockEnsemble, z: complex, *, n_quad: int = N_QUAD) 
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         The spec.
     z : complex
         Point of the complex plane.
@@ -157,7 +166,7 @@ def perron_matrix(ensemble: BlockEnsemble, z: complex, *, n_quad: int = N_QUAD) 
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=((1.0,),), tau=(1.0,), gain=(1.0,), keep_mean=False)
     >>> float(perron_matrix(ens, 0.0)[0, 0])  # p E[w^2] - p^2 E[w]^2 = 0 for fixed dense weights
     0.0
@@ -167,12 +176,12 @@ def perron_matrix(ensemble: BlockEnsemble, z: complex, *, n_quad: int = N_QUAD) 
     return ens.block_variance * (ens.alpha * m)[None, :]
 
 
-def perron_root(ensemble: BlockEnsemble, z: Any, *, n_quad: int = N_QUAD) -> FloatArray:
+def perron_root(ensemble: JacobianEnsemble, z: Any, *, n_quad: int = N_QUAD) -> FloatArray:
     r"""Return the Perron root :math:`\rho(M(z))` for an array of points ``z``.
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         The spec.
     z : complex or array_like of complex
         Points.
@@ -190,7 +199,7 @@ def perron_root(ensemble: BlockEnsemble, z: Any, *, n_quad: int = N_QUAD) -> Flo
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=100, fractions=(1.0,), signs=(1,), connectivity=((0.5,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((0.5,),),
     ...                     weights=((2.0,),), tau=(2.0,), gain=(1.0,), keep_mean=False)
     >>> # circular law: s = 0.5*4 - 0.25*4 = 1, centre -1/tau, radius sqrt(s)*g/tau = 0.5
     >>> bool(abs(perron_root(ens, -0.5 + 0.5j) - 1.0) < 1e-12)

@@ -14,7 +14,7 @@ from randrnn._typing import FloatArray
 from randrnn._validation import check_array, check_in
 from randrnn.ensembles import (
     STATISTICS,
-    BlockEnsemble,
+    JacobianEnsemble,
     vary,
 )
 from randrnn.rmt.perron import (
@@ -45,7 +45,7 @@ class EdgeSensitivity:
         Predicted bulk height.
     kind : tuple of str
         Edge kind per value.
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         Base spec.
     references : tuple of str
         Bib keys.
@@ -56,7 +56,7 @@ class EdgeSensitivity:
     edge: FloatArray
     height: FloatArray
     kind: tuple[str, ...]
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
     references: tuple[str, ...] = _REFS
 
     def to_xarray(self) -> Any:
@@ -74,13 +74,13 @@ class EdgeSensitivity:
 
 
 def edge_sensitivity(
-    ensemble: BlockEnsemble, statistic: str, values: Any, *, n_quad: int = N_QUAD
+    ensemble: JacobianEnsemble, statistic: str, values: Any, *, n_quad: int = N_QUAD
 ) -> EdgeSensitivity:
     r"""Predicted spectral edge as a function of one statistic of the ensemble.
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         Base spec.
     statistic : {"sparsity", "fraction_excitatory", "weight_scale", "tau_spread", "gain_spread"}
         See :func:`randrnn.ensembles.vary`.
@@ -109,7 +109,7 @@ def edge_sensitivity(
 
     Examples
     --------
-    >>> ens = BlockEnsemble.excitatory_inhibitory(n=1000, p_ee=0.2, weight_e=1.0, weight_i=2.0)
+    >>> ens = JacobianEnsemble.excitatory_inhibitory(n=1000, p_ee=0.2, weight_e=1.0, weight_i=2.0)
     >>> s = edge_sensitivity(ens, "weight_scale", [0.5, 1.0, 2.0])
     >>> bool(np.all(np.diff(s.edge) > 0))      # larger weights push the edge right
     True

@@ -13,7 +13,7 @@ import numpy as np
 from randrnn._typing import FloatArray
 from randrnn.ensembles import (
     AbstractDistribution,
-    BlockEnsemble,
+    JacobianEnsemble,
     Fixed,
     Samples,
     Uniform,
@@ -51,7 +51,7 @@ class StrongComponent:
         :math:`\alpha_a x_a y_a`: fraction of all eigenvalues in the bulk from population ``a``.
     bar_fraction : float
         :math:`1 - \sum_a \alpha_a x_a y_a`: fraction of eigenvalues exactly at :math:`-1/\tau_i`.
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         Input spec.
     references : tuple of str
         Bib keys.
@@ -61,7 +61,7 @@ class StrongComponent:
     out_reach: FloatArray
     bulk_fraction: FloatArray
     bar_fraction: float
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
     references: tuple[str, ...] = ("chotibut2025", "neri2020")
 
     def to_xarray(self) -> Any:
@@ -81,7 +81,7 @@ class StrongComponent:
 
 
 def strong_component(
-    ensemble: BlockEnsemble, *, tol: float = 1e-14, max_iter: int = 100_000
+    ensemble: JacobianEnsemble, *, tol: float = 1e-14, max_iter: int = 100_000
 ) -> StrongComponent:
     r"""Predict how many eigenvalues sit in the bulk and how many on the real bar.
 
@@ -94,7 +94,7 @@ def strong_component(
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         The spec.
     tol : float
         Tolerance of the fixed-point iteration.
@@ -136,7 +136,7 @@ def strong_component(
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=10_000, fractions=(1.0,), signs=(1,), connectivity=((2e-4,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=10_000, fractions=(1.0,), signs=(1,), connectivity=((2e-4,),),
     ...                     weights=((1.0,),), tau=(1.0,), gain=(1.0,))
     >>> sc = strong_component(ens)          # mean degree c = 2: x = 1 - exp(-c x)
     >>> x = sc.in_reach[0]

@@ -16,7 +16,7 @@ from randrnn._typing import ComplexArray, FloatArray
 from randrnn._validation import check_array, check_positive_int
 from randrnn.ensembles import (
     AbstractDistribution,
-    BlockEnsemble,
+    JacobianEnsemble,
     Uniform,
 )
 from randrnn.rmt.perron import (
@@ -30,7 +30,7 @@ from randrnn.rmt.perron import (
 # -- support, boundary and edge ----------------------------------------------------------------
 
 
-def _pole_range(ens: BlockEnsemble) -> tuple[float, float]:
+def _pole_range(ens: JacobianEnsemble) -> tuple[float, float]:
     """Range of the poles -1/tau over populations that feed the bulk (-inf/0 for unbounded)."""
     lo, hi = math.inf, -math.inf
     s = ens.block_variance
@@ -43,7 +43,7 @@ def _pole_range(ens: BlockEnsemble) -> tuple[float, float]:
     return lo, hi
 
 
-def _rightmost_real(ens: BlockEnsemble, n_quad: int) -> tuple[float, str]:
+def _rightmost_real(ens: JacobianEnsemble, n_quad: int) -> tuple[float, str]:
     x0 = _pole_range(ens)[1]
     if not math.isfinite(x0):
         return -1.0, "no-bulk"
@@ -58,7 +58,7 @@ def _rightmost_real(ens: BlockEnsemble, n_quad: int) -> tuple[float, str]:
     return float(optimize.brentq(f, x_in, x_out, xtol=1e-13 * scale, rtol=1e-15)), "perron"
 
 
-def _y_max(ens: BlockEnsemble, x: FloatArray, n_quad: int, y_hi: float) -> FloatArray:
+def _y_max(ens: JacobianEnsemble, x: FloatArray, n_quad: int, y_hi: float) -> FloatArray:
     """Vectorized bisection for the upper boundary y_max(x) (0 where rho(M(x)) < 1)."""
     inside = perron_root(ens, x.astype(complex), n_quad=n_quad) >= 1.0
     lo = np.zeros_like(x)
@@ -72,7 +72,7 @@ def _y_max(ens: BlockEnsemble, x: FloatArray, n_quad: int, y_hi: float) -> Float
     return np.where(inside, 0.5 * (lo + hi), 0.0)
 
 
-def _height_scale(ens: BlockEnsemble) -> float:
+def _height_scale(ens: JacobianEnsemble) -> float:
     """An upper bound on max Im over the support: rho <= rho(s diag(alpha E[g^2]/(tau^2 y^2)))."""
     m = np.array(
         [gd.second_moment * _inv_tau2(td) for td, gd in zip(ens.tau, ens.gain, strict=True)]
@@ -98,7 +98,7 @@ class SupportBoundary:
         Real parts scanned.
     y_max : (k,) ndarray
         Upper boundary (0 where the vertical line misses the support).
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         Input spec.
     references : tuple of str
         Bib keys.
@@ -106,7 +106,7 @@ class SupportBoundary:
 
     x: FloatArray
     y_max: FloatArray
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
     references: tuple[str, ...] = _REFS
 
     def points(self) -> ComplexArray:
@@ -127,7 +127,7 @@ class SupportBoundary:
 
 
 def support_boundary(
-    ensemble: BlockEnsemble,
+    ensemble: JacobianEnsemble,
     *,
     x: Any = None,
     n_points: int = 400,
@@ -141,7 +141,7 @@ def support_boundary(
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         The spec.
     x : array_like, optional
         Real parts to scan; default ``n_points`` points across the support's real extent.
@@ -172,7 +172,7 @@ def support_boundary(
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=(({"kind": "halfnormal", "scale": 1.0},),), tau=(1.0,),
     ...                     gain=(1.0,), keep_mean=False)
     >>> b = support_boundary(ens, x=[-1.0])
@@ -195,7 +195,7 @@ def support_boundary(
     return SupportBoundary(x=xs, y_max=_y_max(ens, xs, n_quad, y_hi), spec=ens)
 
 
-def _leftmost_real(ens: BlockEnsemble, n_quad: int) -> float:
+def _leftmost_real(ens: JacobianEnsemble, n_quad: int) -> float:
     lo, _ = _pole_range(ens)
     if not math.isfinite(lo):
         return lo
@@ -234,7 +234,7 @@ class SpectralEdge:
     perron_at_zero : float
         :math:`\rho(M(0))`; the bulk crosses the imaginary axis iff it exceeds 1 (with a
         rightmost pole :math:`\le 0`).
-    spec : BlockEnsemble
+    spec : JacobianEnsemble
         Input spec.
     references : tuple of str
         Bib keys.
@@ -247,7 +247,7 @@ class SpectralEdge:
     height: float
     x_at_height: float
     perron_at_zero: float
-    spec: BlockEnsemble
+    spec: JacobianEnsemble
     references: tuple[str, ...] = _REFS
 
     def to_xarray(self) -> Any:
@@ -265,12 +265,12 @@ class SpectralEdge:
         )
 
 
-def spectral_edge(ensemble: BlockEnsemble, *, n_quad: int = N_QUAD) -> SpectralEdge:
+def spectral_edge(ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD) -> SpectralEdge:
     r"""Predict the rightmost point of the bulk support and the bulk's height.
 
     Parameters
     ----------
-    ensemble : BlockEnsemble
+    ensemble : JacobianEnsemble
         The spec.
     n_quad : int
         Quadrature nodes per timescale distribution.
@@ -302,7 +302,7 @@ def spectral_edge(ensemble: BlockEnsemble, *, n_quad: int = N_QUAD) -> SpectralE
 
     Examples
     --------
-    >>> ens = BlockEnsemble(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=(({"kind": "halfnormal", "scale": 1.5},),), tau=(2.0,),
     ...                     gain=(0.8,), keep_mean=False)
     >>> e = spectral_edge(ens)

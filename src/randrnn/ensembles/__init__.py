@@ -1,0 +1,103 @@
+r"""Coupling ensembles shared by theory, simulation and spectra (``docs/theory.md`` 1, 5, 7).
+
+- :class:`AbstractEnsemble` -- the interface: ``sample``/``sample_coupling``, ``statistics()``
+  (:class:`CouplingStatistics`: the block means, variances, in-degrees, symmetry and rank a
+  theory reads), ``to_config()``.
+- :class:`GaussianEnsemble` -- i.i.d. Gaussian couplings with partial symmetry ``eta``.
+- :class:`BlockEnsemble` -- P populations, Dale signs, connection probabilities or mean
+  in-degrees, weight laws per block, means kept or removed.
+- :class:`LowRankEnsemble` -- :math:`M N^T/n + \chi` with Gaussian-mixture loadings
+  (:class:`GaussianMixture`).
+- :class:`JacobianEnsemble` -- the random-matrix spec :math:`T^{-1}(-I + J G)` on a coupling
+  ensemble, with timescale and gain laws; :class:`JacobianSample` is one draw.
+- Distributions (:class:`Fixed`, :class:`Uniform`, :class:`LogNormal`, :class:`HalfNormal`,
+  :class:`Beta`, :class:`Samples`) for weights, timescales and gains.
+"""
+
+from randrnn.ensembles.base import (
+    ENSEMBLES as ENSEMBLES,
+)
+from randrnn.ensembles.base import (
+    AbstractEnsemble as AbstractEnsemble,
+)
+from randrnn.ensembles.base import (
+    Coupling as Coupling,
+)
+from randrnn.ensembles.base import (
+    CouplingStatistics as CouplingStatistics,
+)
+from randrnn.ensembles.base import (
+    ensemble_from_config as ensemble_from_config,
+)
+from randrnn.ensembles.block import BlockEnsemble as BlockEnsemble
+from randrnn.ensembles.distributions import (
+    DISTRIBUTIONS as DISTRIBUTIONS,
+)
+from randrnn.ensembles.distributions import (
+    AbstractDistribution as AbstractDistribution,
+)
+from randrnn.ensembles.distributions import (
+    Beta as Beta,
+)
+from randrnn.ensembles.distributions import (
+    Fixed as Fixed,
+)
+from randrnn.ensembles.distributions import (
+    HalfNormal as HalfNormal,
+)
+from randrnn.ensembles.distributions import (
+    LogNormal as LogNormal,
+)
+from randrnn.ensembles.distributions import (
+    Samples as Samples,
+)
+from randrnn.ensembles.distributions import (
+    Uniform as Uniform,
+)
+from randrnn.ensembles.distributions import (
+    distribution_from_config as distribution_from_config,
+)
+from randrnn.ensembles.gaussian import GaussianEnsemble as GaussianEnsemble
+from randrnn.ensembles.jacobian import (
+    STATISTICS as STATISTICS,
+)
+from randrnn.ensembles.jacobian import (
+    JacobianEnsemble as JacobianEnsemble,
+)
+from randrnn.ensembles.jacobian import (
+    JacobianSample as JacobianSample,
+)
+from randrnn.ensembles.jacobian import (
+    as_jacobian_ensemble as as_jacobian_ensemble,
+)
+from randrnn.ensembles.jacobian import (
+    vary as vary,
+)
+from randrnn.ensembles.lowrank import GaussianMixture as GaussianMixture
+from randrnn.ensembles.lowrank import LowRankEnsemble as LowRankEnsemble
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "ENSEMBLES",
+    "STATISTICS",
+    "AbstractDistribution",
+    "AbstractEnsemble",
+    "Beta",
+    "BlockEnsemble",
+    "Coupling",
+    "CouplingStatistics",
+    "Fixed",
+    "GaussianEnsemble",
+    "GaussianMixture",
+    "HalfNormal",
+    "JacobianEnsemble",
+    "JacobianSample",
+    "LogNormal",
+    "LowRankEnsemble",
+    "Samples",
+    "Uniform",
+    "as_jacobian_ensemble",
+    "distribution_from_config",
+    "ensemble_from_config",
+    "vary",
+]

@@ -1,0 +1,428 @@
+r"""Random-matrix ensembles of Jacobians :math:`A = T^{-1}(-I + J G)` built on a coupling ensemble.
+
+Timescales :math:`T = \mathrm{diag}(\tau)` and gains :math:`G = \mathrm{diag}(\phi'(x^*))` are
+drawn per unit from one law per population (``docs/theory.md`` section 5; Chotibut, Evnin &
+Horinouchi (2025), arXiv:2512.12767). The Jacobian of a simulated network at an operating point
+is :func:`randrnn.networks.jacobian`, which returns the same :class:`JacobianSample` type.
+
+- :class:`JacobianEnsemble` -- the spec (a coupling ensemble plus timescale and gain laws).
+- :class:`JacobianSample` -- one realization (sparse ``W``, ``tau``, ``gain``).
+- :func:`vary` -- change one statistic of the spec (edge-sensitivity sweeps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, final
+
+import numpy as np
+
+from randrnn._typing import FloatArray, Seed
+from randrnn._validation import as_rng, check_fraction, check_in, check_nonnegative
+from randrnn.ensembles.base import AbstractEnsemble, ensemble_from_config
+from randrnn.ensembles.block import BlockEnsemble
+from randrnn.ensembles.distributions import (
+    AbstractDistribution,
+    Fixed,
+    _as_tuple,
+    distribution_from_config,
+)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class JacobianSample:
+    r"""One Jacobian :math:`A = T^{-1}(-I + (W - U V^T) G)`.
+
+    Parameters
+    ----------
+    W : scipy.sparse.csr_matrix, shape (n, n)
+        Couplings (the random part as sampled; for a network, its whole ``J``).
+    tau : (n,) ndarray
+        Timescales (row ``i`` of ``A`` carries :math:`1/\tau_i`).
+    gain : (n,) ndarray
+        Gains (column ``j`` of ``W G`` carries ``gain[j]``).
+    population : (n,) ndarray of int
+        Population index of each unit.
+    mean_removed : (P, P) ndarray
+        Block values :math:`M_{ab}` subtracted from every entry of block ``(a, b)``.
+    spec : JacobianEnsemble
+        The ensemble it was drawn from (for a network's Jacobian: the coupling ensemble with the
+        empirical timescale and gain laws of the realization, per population).
+    """
+
+    W: Any
+    tau: FloatArray
+    gain: FloatArray
+    population: Any
+    mean_removed: FloatArray
+    spec: JacobianEnsemble
+
+    @property
+    def n(self) -> int:
+        """Number of units."""
+        return int(self.tau.size)
+
+    def low_rank_factors(self) -> tuple[FloatArray, FloatArray]:
+        """Return ``U (n, P)``, ``V (n, P)`` with ``M = U V^T`` (the removed block means)."""
+        P = self.mean_removed.shape[0]
+        ind = np.zeros((self.n, P))
+        ind[np.arange(self.n), self.population] = 1.0
+        return ind @ self.mean_removed, ind
+
+    def to_dense(self) -> FloatArray:
+        """Return the dense Jacobian ``A`` (float64, shape ``(n, n)``)."""
+        Wd = self.W.toarray()
+        if np.any(self.mean_removed):
+            U, V = self.low_rank_factors()
+            Wd -= U @ V.T
+        Wd *= self.gain[None, :]
+        Wd[np.diag_indices(self.n)] -= 1.0
+        Wd /= self.tau[:, None]
+        return Wd
+
+    def to_sparse(self) -> Any:
+        """Return the sparse part ``T^{-1}(-I + W G)`` (CSR); the removed means are not included."""
+        from scipy import sparse
+
+        A = sparse.diags(1.0 / self.tau) @ (
+            self.W @ sparse.diags(self.gain) - sparse.identity(self.n)
+        )
+        return sparse.csr_matrix(A)
+
+
+def _per_population(name: str, value: Any, P: int) -> tuple[AbstractDistribution, ...]:
+    return tuple(
+        distribution_from_config(d, name=f"{name}[{a}]")
+        for a, d in enumerate(_as_tuple(name, value, P))
+    )
+
+
+#: fields of :class:`BlockEnsemble` accepted by :meth:`JacobianEnsemble.from_blocks`
+_BLOCK_FIELDS = tuple(f for f in BlockEnsemble.__dataclass_fields__)
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JacobianEnsemble:
+    r"""Jacobians :math:`A = T^{-1}(-I + J G)`: ``J`` from ``coupling``, laws of ``tau``, ``gain``.
+
+    Parameters
+    ----------
+    coupling : AbstractEnsemble
+        The coupling ensemble (block E/I, Gaussian, ...).
+    tau : sequence of AbstractDistribution or float
+        Timescale law of each population of ``coupling``.
+    gain : sequence of AbstractDistribution or float
+        Gain law of each population.
+
+    Examples
+    --------
+    >>> ens = JacobianEnsemble.excitatory_inhibitory(n=400, p_ee=0.1, tau_i=2.0)
+    >>> s = ens.sample(0)
+    >>> s.W.shape, ens.sizes, float(s.tau[-1])
+    ((400, 400), (320, 80), 2.0)
+    """
+
+    coupling: AbstractEnsemble
+    tau: tuple[AbstractDistribution, ...]
+    gain: tuple[AbstractDistribution, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.coupling, AbstractEnsemble):
+            raise TypeError(
+                f"`coupling` must be a coupling ensemble (e.g. BlockEnsemble); got "
+                f"{type(self.coupling).__name__}."
+            )
+        P = self.coupling.statistics().n_populations
+        object.__setattr__(self, "tau", _per_population("tau", self.tau, P))
+        object.__setattr__(self, "gain", _per_population("gain", self.gain, P))
+        for a, d in enumerate(self.tau):
+            lo = d.support[0]
+            if lo <= 0 and not (d.kind == "lognormal" and d.mean > 0):
+                raise ValueError(
+                    f"`tau[{a}]` must have support in (0, inf); got {d!r}. Timescales must be > 0."
+                )
+
+    # -- the statistics rmt reads (delegated to the coupling ensemble) -----------------------
+    @property
+    def n(self) -> int:
+        """Number of units."""
+        return self.coupling.size
+
+    @property
+    def n_populations(self) -> int:
+        """Number of populations P."""
+        return self.coupling.statistics().n_populations
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Population sizes."""
+        return self.coupling.statistics().sizes
+
+    @property
+    def alpha(self) -> FloatArray:
+        r"""Realized population fractions :math:`\alpha_a`."""
+        return self.coupling.statistics().fractions
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Population names."""
+        return self.coupling.statistics().names
+
+    @property
+    def block_variance(self) -> FloatArray:
+        r"""Block variances :math:`n\,\mathrm{Var}(J_{ij})`."""
+        return self.coupling.statistics().block_variance
+
+    @property
+    def block_mean(self) -> FloatArray:
+        r"""Block means :math:`n\,E[J_{ij}]` of the ensemble (even where samples remove them)."""
+        mean = getattr(self.coupling, "block_mean", None)
+        return np.asarray(mean) if mean is not None else self.coupling.statistics().block_mean
+
+    @property
+    def keep_mean(self) -> bool:
+        """Whether sampled couplings keep their block means (else removed: no outliers)."""
+        return bool(getattr(self.coupling, "keep_mean", True))
+
+    @property
+    def connectivity(self) -> tuple[tuple[float, ...], ...]:
+        """Connection probabilities :math:`p_{ab}`."""
+        conn = getattr(self.coupling, "connectivity", None)
+        if conn is not None:
+            return conn  # type: ignore[no-any-return]
+        s = self.coupling.statistics()
+        p = s.in_degree / np.asarray(s.sizes, dtype=float)[None, :]
+        return tuple(tuple(float(x) for x in row) for row in np.clip(p, 0.0, 1.0))
+
+    def population_index(self) -> Any:
+        """Population index of each unit."""
+        return self.coupling.population_index()
+
+    def resized(self, n: int) -> JacobianEnsemble:
+        """The same ensemble with ``n`` units (mean in-degrees, if given, are kept)."""
+        extra: dict[str, Any] = {}
+        if getattr(self.coupling, "in_degree", None) is not None:
+            extra["connectivity"] = None
+        try:
+            coupling = dataclasses.replace(self.coupling, n=n, **extra)  # type: ignore[type-var]
+        except TypeError as exc:
+            raise ValueError(
+                f"`coupling` {type(self.coupling).__name__} cannot be resized by its `n`."
+            ) from exc
+        return dataclasses.replace(self, coupling=coupling)
+
+    # -- sampling ------------------------------------------------------------------------------
+    def sample(self, rng: Seed = None) -> JacobianSample:
+        """Draw ``tau``, ``gain`` (per population, in this order) and then the couplings."""
+        from scipy import sparse
+
+        gen = as_rng(rng)
+        sizes = self.sizes
+        tau = np.concatenate([d.sample(gen, k) for d, k in zip(self.tau, sizes, strict=True)])
+        gain = np.concatenate([d.sample(gen, k) for d, k in zip(self.gain, sizes, strict=True)])
+        c = self.coupling.sample_coupling(gen)
+        if c.low_rank is not None:
+            raise ValueError(
+                "`coupling` with a low-rank part has no sparse Jacobian sample; use "
+                "randrnn.networks.jacobian on a realization instead."
+            )
+        W = sparse.csr_matrix(c.W)
+        for arr in (tau, gain, c.mean_removed):
+            arr.setflags(write=False)
+        return JacobianSample(
+            W=W,
+            tau=tau,
+            gain=gain,
+            population=c.population,
+            mean_removed=c.mean_removed,
+            spec=self,
+        )
+
+    # -- construction and configs --------------------------------------------------------------
+    @classmethod
+    def from_blocks(cls, *, tau: Any, gain: Any, **blocks: Any) -> JacobianEnsemble:
+        """Build from the fields of :class:`BlockEnsemble` plus ``tau`` and ``gain``."""
+        return cls(coupling=BlockEnsemble(**blocks), tau=tau, gain=gain)
+
+    def to_config(self) -> dict[str, Any]:
+        """Flat TOML-able description: the coupling's fields plus ``tau`` and ``gain``."""
+        out = dict(self.coupling.to_config())
+        out["tau"] = [d.to_config() for d in self.tau]
+        out["gain"] = [d.to_config() for d in self.gain]
+        return out
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> JacobianEnsemble:
+        """Build from a flat table: coupling fields (``kind`` default ``block``), ``tau``, ``gain``.
+
+        Parameters
+        ----------
+        config : dict
+            E.g. the ``[ensemble]`` table of ``randrnn spectrum``.
+
+        Returns
+        -------
+        JacobianEnsemble
+            The spec.
+        """
+        if not isinstance(config, dict):
+            raise TypeError(
+                f"`ensemble` must be a table ([ensemble] or --set ensemble.KEY=VALUE); got "
+                f"{config!r}."
+            )
+        cfg = dict(config)
+        missing = [k for k in ("tau", "gain") if k not in cfg]
+        if missing:
+            raise ValueError(
+                f"`ensemble` must give {missing} (one law per population) for a Jacobian ensemble."
+            )
+        tau, gain = cfg.pop("tau"), cfg.pop("gain")
+        cfg.setdefault("kind", "block")
+        return cls(coupling=ensemble_from_config(cfg), tau=tau, gain=gain)
+
+    @classmethod
+    def excitatory_inhibitory(
+        cls,
+        *,
+        n: int,
+        fraction_excitatory: float = 0.8,
+        p_ee: float = 0.1,
+        p_ei: float = 0.5,
+        p_ie: float = 0.5,
+        p_ii: float = 0.5,
+        weight_e: AbstractDistribution | float = 1.0,
+        weight_i: AbstractDistribution | float = 1.0,
+        tau_e: AbstractDistribution | float = 1.0,
+        tau_i: AbstractDistribution | float = 1.0,
+        gain_e: AbstractDistribution | float = 1.0,
+        gain_i: AbstractDistribution | float = 1.0,
+        keep_mean: bool = False,
+    ) -> JacobianEnsemble:
+        """Two-population E/I Jacobians (see :meth:`BlockEnsemble.excitatory_inhibitory`).
+
+        Parameters
+        ----------
+        n, fraction_excitatory, p_ee, p_ei, p_ie, p_ii, weight_e, weight_i, keep_mean
+            As for :meth:`BlockEnsemble.excitatory_inhibitory`.
+        tau_e, tau_i, gain_e, gain_i : AbstractDistribution or float
+            Timescale and gain laws per population.
+
+        Returns
+        -------
+        JacobianEnsemble
+            The spec.
+        """
+        coupling = BlockEnsemble.excitatory_inhibitory(
+            n=n,
+            fraction_excitatory=fraction_excitatory,
+            p_ee=p_ee,
+            p_ei=p_ei,
+            p_ie=p_ie,
+            p_ii=p_ii,
+            weight_e=weight_e,
+            weight_i=weight_i,
+            keep_mean=keep_mean,
+        )
+        return cls(coupling=coupling, tau=(tau_e, tau_i), gain=(gain_e, gain_i))
+
+
+def as_jacobian_ensemble(obj: Any) -> JacobianEnsemble:
+    """Return the :class:`JacobianEnsemble` of ``obj`` (an ensemble, or a sample's spec).
+
+    Parameters
+    ----------
+    obj : JacobianEnsemble or JacobianSample
+        A spec, or a sample (from :meth:`JacobianEnsemble.sample` or
+        :func:`randrnn.networks.jacobian`) whose spec is used.
+
+    Returns
+    -------
+    JacobianEnsemble
+        The spec.
+    """
+    if isinstance(obj, JacobianSample):
+        return obj.spec
+    if isinstance(obj, JacobianEnsemble):
+        return obj
+    raise TypeError(
+        "`ensemble` must be a JacobianEnsemble (e.g. JacobianEnsemble.excitatory_inhibitory) or "
+        "a JacobianSample (e.g. randrnn.jacobian(realization, x_star)); got "
+        f"{type(obj).__name__}."
+    )
+
+
+#: statistics that :func:`vary` can change, for edge-sensitivity sweeps
+STATISTICS = ("sparsity", "fraction_excitatory", "weight_scale", "tau_spread", "gain_spread")
+
+
+def _replace_coupling(ensemble: JacobianEnsemble, statistic: str, **changes: Any) -> Any:
+    try:
+        return dataclasses.replace(ensemble.coupling, **changes)  # type: ignore[type-var]
+    except TypeError as exc:
+        raise ValueError(
+            f"`statistic` {statistic!r} needs a block coupling ensemble (fields "
+            f"{sorted(changes)}); got {type(ensemble.coupling).__name__}."
+        ) from exc
+
+
+def vary(ensemble: JacobianEnsemble, statistic: str, value: float) -> JacobianEnsemble:
+    """Return ``ensemble`` with one statistic changed (for edge-sensitivity sweeps).
+
+    Parameters
+    ----------
+    ensemble : JacobianEnsemble
+        Base spec (``sparsity``, ``fraction_excitatory`` and ``weight_scale`` need a block
+        coupling ensemble).
+    statistic : {"sparsity", "fraction_excitatory", "weight_scale", "tau_spread", "gain_spread"}
+        ``sparsity``: every :math:`p_{ab}` multiplied by ``value`` (clipped to 1);
+        ``fraction_excitatory``: fractions set to ``(value, 1 - value)`` (two populations);
+        ``weight_scale``: every weight magnitude multiplied by ``value`` (variances by value**2);
+        ``tau_spread`` / ``gain_spread``: every timescale / gain law of a non-fixed kind
+        gets spread ``value`` (:meth:`AbstractDistribution.with_spread`).
+    value : float
+        New value or factor.
+
+    Returns
+    -------
+    JacobianEnsemble
+        The modified spec.
+
+    Examples
+    --------
+    >>> ens = JacobianEnsemble.excitatory_inhibitory(n=100, p_ee=0.2)
+    >>> vary(ens, "sparsity", 0.5).connectivity[0][0]
+    0.1
+    """
+    check_in("statistic", statistic, STATISTICS)
+    v = check_nonnegative("value", value)
+    if statistic == "sparsity":
+        conn = tuple(tuple(min(1.0, p * v) for p in row) for row in ensemble.connectivity)
+        coupling = _replace_coupling(ensemble, statistic, connectivity=conn, in_degree=None)
+        return dataclasses.replace(ensemble, coupling=coupling)
+    if statistic == "fraction_excitatory":
+        if ensemble.n_populations != 2:
+            raise ValueError(
+                f"`statistic` 'fraction_excitatory' needs two populations; got "
+                f"{ensemble.n_populations}."
+            )
+        f = check_fraction("value", v)
+        extra: dict[str, Any] = {}
+        if getattr(ensemble.coupling, "in_degree", None) is not None:
+            extra["connectivity"] = None  # re-derived from the in-degrees for the new sizes
+        coupling = _replace_coupling(ensemble, statistic, fractions=(f, 1.0 - f), **extra)
+        return dataclasses.replace(ensemble, coupling=coupling)
+    if statistic == "weight_scale":
+        wts = getattr(ensemble.coupling, "weights", None)
+        if wts is None:
+            raise ValueError(
+                f"`statistic` 'weight_scale' needs a block coupling ensemble; got "
+                f"{type(ensemble.coupling).__name__}."
+            )
+        new = tuple(tuple(d.scaled(v) for d in row) for row in wts)
+        coupling = _replace_coupling(ensemble, statistic, weights=new)
+        return dataclasses.replace(ensemble, coupling=coupling)
+    key = statistic.split("_")[0]
+    dists = tuple(d if isinstance(d, Fixed) else d.with_spread(v) for d in getattr(ensemble, key))
+    return dataclasses.replace(ensemble, **{key: dists})

@@ -1,0 +1,64 @@
+"""What the experiments share: the theory failures they report, quiet numerics, stage timing."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+
+from randrnn.covariance import UnstableNetworkError
+from randrnn.errors import ConvergenceError, DivergenceError
+
+
+class NothingToCompareError(RuntimeError):
+    """The network has no fluctuations (quiescent or a static fixed point): no covariances.
+
+    Raised right after the DMFT, before the prediction and the simulation, so that a network
+    without fluctuations costs no simulation time.
+    """
+
+
+#: failures of the science, not of the input: an experiment reports them and writes nothing.
+#: ``UnstableNetworkError`` (the linear-equivalent network of a realization is unstable),
+#: ``ConvergenceError`` (a solver did not converge), ``DivergenceError`` (the simulation
+#: diverged) and :class:`NothingToCompareError`.
+THEORY_FAILURES: tuple[type[Exception], ...] = (
+    UnstableNetworkError,
+    ConvergenceError,
+    DivergenceError,
+    NothingToCompareError,
+)
+
+
+@contextlib.contextmanager
+def quiet_numerics() -> Iterator[None]:
+    """Silence NumPy floating-point warnings and ``RuntimeWarning``s of undefined statistics.
+
+    Every metric that such an operation makes undefined (NaN) is reported with its reason by
+    the comparison itself (see ``CovarianceComparison.notes``), so the warnings add nothing.
+    """
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+class StageClock:
+    """Wall time per named stage (``with clock("dmft"): ...``), in ``clock.seconds``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+    def total(self) -> dict[str, float]:
+        """The stage times with ``total``, their sum."""
+        return {**self.seconds, "total": float(sum(self.seconds.values()))}
