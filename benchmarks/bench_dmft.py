@@ -17,7 +17,8 @@ import time
 from threadpoolctl import threadpool_limits
 
 from randrnn import GaussianEnsemble, RateNetwork
-from randrnn.dmft import _solvers, solve_stationary
+from randrnn import _fixedpoint as _solvers
+from randrnn.dmft import solve_stationary
 from randrnn.dmft import stationary as st
 
 TOL = 1e-10

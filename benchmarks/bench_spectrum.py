@@ -16,26 +16,20 @@ from pathlib import Path
 import numpy as np
 
 from randrnn import rmt, spectra
-from randrnn.ensembles import STATISTICS, JacobianEnsemble, HalfNormal, LogNormal, Uniform, vary
+from randrnn.ensembles import (
+    STATISTICS,
+    HalfNormal,
+    JacobianEnsemble,
+    LogNormal,
+    Uniform,
+    default_ei,
+    vary,
+)
 
 
 def ei(n: int) -> JacobianEnsemble:
-    """The acceptance E/I ensemble (tests/test_validation_rmt.py)."""
-    ws = 2.4
-    return JacobianEnsemble.excitatory_inhibitory(
-        n=n,
-        p_ee=0.05,
-        p_ei=0.2,
-        p_ie=0.2,
-        p_ii=0.2,
-        weight_e=HalfNormal(scale=ws),
-        weight_i=LogNormal(median=ws, sigma=0.8),
-        tau_e=1.0,
-        tau_i=LogNormal(median=3.0, sigma=0.5),
-        gain_e=Uniform(low=0.5, high=1.5),
-        gain_i=Uniform(low=0.5, high=1.5),
-        keep_mean=False,
-    )
+    """The reference E/I ensemble (:func:`randrnn.ensembles.default_ei`)."""
+    return default_ei(n)
 
 
 def sparse_ei(n: int, degree_factor: float = 0.05) -> JacobianEnsemble:

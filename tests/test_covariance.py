@@ -114,6 +114,62 @@ def test_linear_network_solves_lyapunov() -> None:
     assert _rel(quad.c_x, lyap) < RTOL_METHODS
 
 
+@pytest.mark.parametrize("tau", [0.5, 2.0])
+def test_time_constant_solves_the_lyapunov_equation_with_tau(tau: float) -> None:
+    """tau dx = (J - I) x dt + sigma dW: (J - I) C + C (J - I)^T + (sigma^2 / tau) I = 0."""
+    n, g, sigma = 60, 0.8, 0.7
+    J = _coupling(n, g, seed=11)
+    lyap = solve_continuous_lyapunov(J - np.eye(n), -(sigma**2 / tau) * np.eye(n))
+    for method in ("eigen", "quadrature"):
+        pred = linear_equivalent_covariance(
+            J, ResidualStatistics.linear(), sigma=sigma, tau=tau, method=method
+        )
+        assert _rel(pred.c_x, lyap) < (RTOL_EXACT if method == "eigen" else RTOL_METHODS)
+        assert pred.tau == tau
+    # the tau = 1 answer is off by the factor tau: the defect of passing no tau
+    plain = linear_equivalent_covariance(J, ResidualStatistics.linear(), sigma=sigma)
+    assert _rel(plain.c_x, lyap) == pytest.approx(abs(tau - 1.0), rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["eigen", "quadrature", "naive"])
+def test_time_constant_rescales_time_only(method: str) -> None:
+    """A residual s_r(t) = A exp(-kappa t / tau) at time constant tau is the residual
+    A exp(-kappa s) in s = t / tau: same equal-time covariances with noise sigma / sqrt(tau)."""
+    from randrnn.covariance import naive_closure_covariance
+
+    n, g, mu1, amp, kappa, sigma, tau = 50, 1.4, 0.5, 0.15, 0.8, 0.6, 2.5
+    J = _coupling(n, g, seed=4)
+
+    def predict(res: ResidualStatistics, sig: float, t: float):  # type: ignore[no-untyped-def]
+        if method == "naive":
+            return naive_closure_covariance(J, res, sigma=sig, tau=t)
+        return linear_equivalent_covariance(J, res, sigma=sig, tau=t, method=method)
+
+    phys = ResidualStatistics.exponential(amplitude=amp, rate=kappa / tau, mu1=mu1)
+    unit = ResidualStatistics.exponential(amplitude=amp, rate=kappa, mu1=mu1)
+    a = predict(phys, sigma, tau)
+    b = predict(unit, sigma / math.sqrt(tau), 1.0)
+    for name in COVS:
+        assert _rel(getattr(a, name), getattr(b, name)) < RTOL_EXACT, name
+    assert a.sigma == sigma
+    assert a.residual is phys
+
+
+def test_cross_spectra_with_tau_are_in_the_networks_units() -> None:
+    # linear network: C_x(w) = sigma^2 |1 + i w tau - J|^{-2}-type product at each frequency
+    n, g, sigma, tau = 20, 0.5, 0.8, 3.0
+    J = _coupling(n, g, seed=5)
+    w = np.array([0.0, 0.4])
+    pred = linear_equivalent_covariance(
+        J, ResidualStatistics.linear(), sigma=sigma, tau=tau, freqs=w
+    )
+    for k, wk in enumerate(w):
+        Rinv = np.linalg.inv((1.0 + 1j * wk * tau) * np.eye(n) - J)
+        np.testing.assert_allclose(
+            pred.spectra_x[k], sigma**2 * Rinv @ Rinv.conj().T, rtol=1e-10, atol=1e-13
+        )
+
+
 def test_brute_force_oracle_three_units() -> None:
     """Direct adaptive integration of every matrix element of the spectra (N = 3)."""
     J = np.array([[0.1, -0.8, 0.3], [0.5, -0.2, 0.9], [-0.6, 0.4, 0.2]])
@@ -190,8 +246,9 @@ def test_unstable_realization_names_eigenvalue() -> None:
         ({"J": np.ones((3, 4))}, ValueError, "`J` must be a non-empty square matrix"),
         ({"J": np.ones(3)}, ValueError, "`J` must be a non-empty square matrix"),
         ({"sigma": -1.0}, ValueError, "`sigma` must be >= 0"),
-        ({"tau": 2.0}, ValueError, "`tau` must be 1"),
-        ({"tau": np.ones(3)}, ValueError, "`tau` must be 1"),
+        ({"tau": 0.0}, ValueError, "`tau` must be > 0"),
+        ({"tau": np.ones(3)}, ValueError, "`tau` must be one positive number"),
+        ({"J": 0.1 * np.eye(3) + 0j}, TypeError, "`J` must be real"),
         ({"method": "fft"}, ValueError, "`method` must be one of"),
         ({"residual": 0.3}, TypeError, "`residual` must be a ResidualStatistics"),
         ({"J": np.full((2, 2), np.nan)}, ValueError, "`J` must contain only finite values"),
@@ -220,7 +277,7 @@ def test_invalid_residual_statistics() -> None:
         ResidualStatistics.exponential(amplitude=-0.1, rate=1.0, mu1=0.5)
     with pytest.raises(ValueError, match="`lags` must be a uniform grid starting at 0"):
         ResidualStatistics.from_samples([0.0, 0.1, 0.3], [1.0, 0.5, 0.2], 0.5)
-    with pytest.raises(ValueError, match=r"`s_r` must have shape \(3\)"):
+    with pytest.raises(ValueError, match=r"`s_r` must have shape \(3,\)"):
         ResidualStatistics.from_samples([0.0, 0.1, 0.2], [1.0, 0.5], 0.5)
     with pytest.raises(TypeError, match="`laplace` must be callable"):
         ResidualStatistics(mu1=0.5, s_r0=0.1, laplace=1.0, spectrum=abs)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from randrnn.dmft import (
     solve_stationary,
 )
 from randrnn.dmft import stationary as _stationary
-from randrnn.ensembles import AbstractEnsemble
+from randrnn.ensembles import BlockEnsemble
 from randrnn.testing import assert_residual_small
 
 TOL = 1e-10
@@ -33,8 +33,12 @@ def net(g: float, phi: str = "tanh", **kw: float) -> RateNetwork:
 @pytest.mark.parametrize("phi", ["tanh", "erf"])
 @pytest.mark.parametrize("g", [1.2, 1.5, 2.0, 3.0, 5.0])
 def test_two_methods_agree_on_delta0(phi: str, g: float) -> None:
-    """Issue acceptance: FFT/Newton solver vs classical-particle root, relative 1e-8."""
-    fft = solve_stationary(net(g, phi), tol=TOL)
+    """FFT/Newton solver vs classical-particle root, relative 1e-8.
+
+    The iteration starts from the generic guess (not from the classical solution, the default
+    near the transition), so the two routes are independent.
+    """
+    fft = solve_stationary(net(g, phi), tol=TOL, solver=FixedPoint(classical_start=False))
     particle = solve_classical(net(g, phi))
     # the FFT solution's Delta0 is within ~tol of its fixed point (spectral grid), the root is
     # at machine precision; the issue's bound 1e-8 is 100x the solver tolerance
@@ -162,7 +166,7 @@ def test_fields_are_consistent() -> None:
     # the area under the dynamic spectrum is the dynamic variance (Parseval on the grid)
     dw = w[1] - w[0]
     area = (np.sum(sol.delta_hat) - 0.5 * (sol.delta_hat[0] + sol.delta_hat[-1])) * dw / math.pi
-    # physics.md: the grid misses the white-noise tail sigma^2 / (pi w_max) of Delta0; with it
+    # docs/theory.md: the grid misses the white-noise tail sigma^2 / (pi w_max) of Delta0; with it
     # added the sum matches to the next order, ~ g^2 c_hat(w_max) / w_max ~ 1e-6
     tail = 0.25 / (math.pi * w[-1])
     assert area + tail == pytest.approx(sol.delta0 - sol.delta_inf, rel=1e-6)
@@ -227,7 +231,7 @@ def test_to_xarray_and_cite() -> None:
 def test_newton_far_fewer_map_evaluations_than_damped() -> None:
     prob = _stationary._Problem(phi=net(2.0).phi, g2=4.0, s2=0.0, sb2=0.0, dt=0.05, m=2001)  # type: ignore[arg-type]
     u0 = _stationary._initial_guess(prob, 2.0)
-    from randrnn.dmft import _solvers
+    from randrnn import _fixedpoint as _solvers
 
     newton = _solvers.newton_krylov(
         prob.map_jac, u0, norm=_stationary._norm, tol=TOL, max_iter=100, valid=prob.tail_stable
@@ -245,45 +249,97 @@ def test_newton_far_fewer_map_evaluations_than_damped() -> None:
 
 
 def test_convergence_error_on_forced_failure() -> None:
+    # with noise the start is generic (without, the classical-particle start may already meet
+    # tol at the first evaluation); one evaluation cannot converge, and no other start is tried
     with pytest.raises(ConvergenceError, match="did not converge") as info:
-        solve_stationary(net(2.0), solver=FixedPoint(max_iter=1))
+        solve_stationary(net(2.0, sigma=0.5), solver=FixedPoint(max_iter=1))
     assert info.value.n_iter == 1
     assert info.value.tol == TOL
     assert info.value.residual > TOL
 
 
 def test_on_failure_return_and_warn() -> None:
-    sol = solve_stationary(net(2.0), solver=FixedPoint(max_iter=1), on_failure="return")
+    spec = net(2.0, sigma=0.5)
+    sol = solve_stationary(spec, solver=FixedPoint(max_iter=1), on_failure="return")
     assert not sol.converged
     with pytest.warns(RegimeWarning, match="did not converge"):
-        solve_stationary(net(2.0), solver=FixedPoint(max_iter=1), on_failure="warn")
+        solve_stationary(spec, solver=FixedPoint(max_iter=1), on_failure="warn")
 
 
-def test_relu_above_blowup_warns() -> None:
-    with pytest.warns(RegimeWarning, match="Activity grows without bound"):
-        sol = solve_stationary(net(1.6, "relu", sigma=1.0), on_failure="return")
+@pytest.mark.parametrize(
+    ("phi", "g", "sigma"), [("relu", 1.6, 1.0), ("relu", 3.0, 0.0), ("linear", 1.2, 0.0)]
+)
+def test_unbounded_phi_above_blowup_is_divergent_not_converged(
+    phi: str, g: float, sigma: float
+) -> None:
+    """g^2 E[phi'^2] >= 1 for ReLU (1/2) or linear (1): no stationary state, whatever the noise.
+
+    Without noise the quiescent state is a fixed point of the map; it must not be reported as a
+    converged solution.
+    """
+    sol = solve_stationary(net(g, phi, sigma=sigma), on_failure="return")
+    assert sol.regime == "divergent"
     assert not sol.converged
+    assert math.isnan(sol.delta0)
+    assert np.all(np.isnan(sol.delta))
+    assert "grows without bound" in sol.message
+    with pytest.warns(RegimeWarning, match="no stationary state"):
+        solve_stationary(net(g, phi, sigma=sigma), on_failure="warn")
+    with pytest.raises(ConvergenceError, match="no stationary state"):
+        solve_stationary(net(g, phi, sigma=sigma))
 
 
-def test_unsupported_ensemble_raises_type_error() -> None:
-    class Other(AbstractEnsemble):
-        kind = "other"
-
-        @property
-        def size(self) -> int:
-            return 3
-
-        def sample(self, rng=None):  # type: ignore[no-untyped-def]
-            return np.zeros((3, 3))
-
-    with pytest.raises(TypeError, match=r"must be one of \['GaussianEnsemble'\]"):
-        solve_stationary(RateNetwork(ensemble=Other()))
+def test_unbounded_phi_below_blowup_converges() -> None:
+    # ReLU at g^2 / 2 = 0.98 < 1: a noise-driven stationary state exists
+    sol = solve_stationary(net(1.4, "relu", sigma=0.5))
+    assert sol.converged
+    assert sol.regime == "noise-driven"
 
 
-def test_per_unit_tau_raises() -> None:
+def test_tolerance_below_float64_resolution_is_refused() -> None:
+    with pytest.raises(ValueError, match="below what float64 can reach"):
+        solve_stationary(net(2.0), tol=1e-30)
+    # at the floor it still converges (the residual stalls near 1e-16 for this problem)
+    assert solve_stationary(net(2.0), tol=1e-14).residual <= 1e-14
+
+
+COVERS = r"covers one population of i\.i\.d\. zero-mean couplings \(GaussianEnsemble, eta = 0\)"
+
+
+@pytest.mark.parametrize(
+    ("ensemble", "needs"),
+    [
+        (BlockEnsemble.excitatory_inhibitory(n=100, keep_mean=True), "multi-population DMFT"),
+        (BlockEnsemble.excitatory_inhibitory(n=100), "multi-population DMFT"),
+        (GaussianEnsemble(n=10, g=2.0, eta=0.5), "partially symmetric"),
+    ],
+)
+@pytest.mark.parametrize("entry", [solve_stationary, solve_classical])
+def test_unsupported_ensemble_is_refused_naming_both(ensemble, needs: str, entry) -> None:
+    with pytest.raises(TypeError, match=COVERS) as info:
+        entry(RateNetwork(ensemble=ensemble))
+    text = str(info.value)
+    assert needs in text
+    assert type(ensemble).__name__ in text
+
+
+@pytest.mark.parametrize("entry", [solve_stationary, solve_classical])
+def test_per_unit_tau_raises(entry) -> None:
     spec = RateNetwork(ensemble=GaussianEnsemble(n=3, g=2.0), tau=np.array([1.0, 2.0, 1.0]))
-    with pytest.raises(ValueError, match=r"`network\.tau` must be a scalar"):
-        solve_stationary(spec)
+    with pytest.raises(ValueError, match=r"`network\.tau` must be one value for all units"):
+        entry(spec)
+
+
+def test_equal_per_unit_tau_is_the_scalar_tau() -> None:
+    a = solve_stationary(RateNetwork(ensemble=GaussianEnsemble(n=3, g=2.0), tau=2.0))
+    b = solve_stationary(RateNetwork(ensemble=GaussianEnsemble(n=3, g=2.0), tau=np.full(3, 2.0)))
+    assert a.delta0 == b.delta0
+    np.testing.assert_array_equal(a.lags, b.lags)
+
+
+def test_not_a_network_is_refused() -> None:
+    with pytest.raises(TypeError, match="`network` must be a RateNetwork"):
+        solve_stationary(GaussianEnsemble(n=3, g=2.0))  # type: ignore[arg-type]
 
 
 def test_bad_arguments() -> None:

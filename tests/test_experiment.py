@@ -1,6 +1,6 @@
 """Linear equivalence end to end: DMFT -> prediction -> simulation -> comparison.
 
-The validation tests run at the sizes of the acceptance criteria (physics.md section 3: the
+The validation tests run at the sizes of the acceptance criteria (docs/theory.md section 3: the
 noise-driven regime, tanh, g = 0.9, sigma = 1.5, N = 400, is the fast, sharp check).
 """
 
@@ -19,11 +19,11 @@ from randrnn import (
     realize,
     solve_stationary,
 )
-from randrnn.experiment import run_experiment
+from randrnn.experiments import run_experiment
 
 
 def test_trace_of_prediction_approaches_dmft_c0():
-    """(1/N) tr C_phi -> C(0) - C_inf as N grows (physics.md section 3 consistency check).
+    """(1/N) tr C_phi -> C(0) - C_inf as N grows (docs/theory.md section 3 consistency check).
 
     Deviations have a realization-to-realization scatter ~ 1/sqrt(N) (the trace is a sum of N
     weakly dependent terms) and a mean ~ 1/N; we check that the mean absolute deviation over
@@ -77,21 +77,22 @@ def test_noise_driven_regime_agrees_and_naive_fails(record_property):
         },
         progress=False,
     )
-    c = exp.comparison
+    c, naive = exp.covariance.phi, exp.naive.phi
+    assert naive is not None
     for key in ("offdiag_corr", "offdiag_corr_ceiling", "rel_frobenius"):
-        record_property(key, getattr(c["phi"], key))  # in the JUnit XML (--junitxml)
-    record_property("naive_offdiag_corr", c["naive_phi"].offdiag_corr)
-    assert c["phi"].offdiag_corr >= 0.97, c["phi"]
-    assert c["naive_phi"].offdiag_corr < 0.6
-    assert c["phi"].rel_frobenius < c["naive_phi"].rel_frobenius
+        record_property(key, getattr(c, key))  # in the JUnit XML (--junitxml)
+    record_property("naive_offdiag_corr", naive.offdiag_corr)
+    assert c.offdiag_corr >= 0.97, c
+    assert naive.offdiag_corr < 0.6
+    assert c.rel_frobenius < naive.rel_frobenius
+    assert exp.linear_beats_naive
     # DMFT Delta(t) vs simulation: the noise-driven state is far from any transition, so the
     # finite-size bias is O(1/N) = 0.25%: allow 5 SE plus 1/N relative
-    ac = exp.acf["x"]
+    ac = exp.autocovariance.x
     bias = ac.predicted[0] / 400
     assert np.all(np.abs(ac.simulated - ac.predicted) <= 5 * ac.se + bias)
-    s = exp.summary()
-    assert s["prediction"]["method"] == "eigen"
-    assert s["residuals"]["rms_ratio"] < 0.2  # residual cross-covariances are small
+    assert exp.prediction.method == "eigen"
+    assert exp.residuals.rms_ratio < 0.2  # residual cross-covariances are small
 
 
 @pytest.mark.parametrize(("g", "sigma"), [(0.9, 1.5), (2.0, 0.0), (1.5, 0.5)])

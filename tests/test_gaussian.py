@@ -66,7 +66,7 @@ def test_linear_closed_form() -> None:
 
 
 def test_tanh_gain_accurate_at_large_variance() -> None:
-    """physics.md: 61-point Gauss-Hermite misses mu1 by ~0.1% at g = 3; we must not."""
+    """docs/theory.md: 61-point Gauss-Hermite misses mu1 by ~0.1% at g = 3; we must not."""
     from scipy import integrate
 
     var = 5.446326083  # Delta0 of tanh at g = 3
@@ -135,3 +135,90 @@ def test_general_pair_with_different_functions() -> None:
     # E[u * v] = cov for any variance; the two-function path (f is not h)
     c = gaussian.expect_pair(lambda x: x, lambda x: 1.0 * x, 3.0, np.array([-2.0, 0.5, 2.9]))
     np.testing.assert_allclose(c, [-2.0, 0.5, 2.9], atol=1e-13)
+
+
+# ---------------------------------------------------------------------------------------------
+# nonzero means: closed forms on the classes against adaptive quadrature
+# ---------------------------------------------------------------------------------------------
+
+MEAN_VAR = [(0.0, 1.0), (0.7, 0.3), (-1.5, 2.0), (2.5, 25.0), (0.3, 1e-4)]
+
+
+def _quad(f, mean: float, var: float) -> tuple[float, float]:
+    """E[f(mean + sqrt(var) z)] by adaptive quadrature in z, with a break point at x = 0."""
+    from scipy import integrate
+
+    std = math.sqrt(var)
+    z0 = -mean / std  # where x = 0 (ReLU's kink)
+    pts = [z0] if abs(z0) < 12 else None
+
+    def integrand(z: float) -> float:
+        return (
+            float(f(np.array([mean + std * z]))[0])
+            * math.exp(-0.5 * z * z)
+            / math.sqrt(2 * math.pi)
+        )
+
+    val, err = integrate.quad(integrand, -14, 14, points=pts, epsabs=1e-15, epsrel=1e-13, limit=400)
+    return val, err
+
+
+@pytest.mark.parametrize(("mean", "var"), MEAN_VAR)
+@pytest.mark.parametrize("phi", [Erf(), ReLU(), Linear(), Tanh()])
+def test_one_variable_moments_with_a_mean(phi, mean: float, var: float) -> None:
+    """Closed forms (erf incl. Owen's T, ReLU, linear) and quadrature (tanh) vs adaptive quad.
+
+    Adaptive quad is accurate to its own error estimate; ours to ~1e-15 (closed forms: rounding;
+    trapezoid: exp(-pi^2/h) for analytic integrands), so 1e-12 plus the estimate bounds both.
+    """
+    cases = {
+        gaussian.mean: phi,
+        gaussian.gain: phi.derivative,
+        gaussian.second_moment: lambda x: phi(x) ** 2,
+        gaussian.gain_second_moment: lambda x: phi.derivative(x) ** 2,
+    }
+    for func, integrand in cases.items():
+        ref, err = _quad(integrand, mean, var)
+        got = func(phi, var, mean=mean)
+        assert abs(got - ref) <= 1e-12 * max(1.0, abs(ref)) + 10 * err, (func.__name__, got, ref)
+
+
+def test_closed_forms_are_used_where_the_class_has_them() -> None:
+    # the Owen's-T second moment of erf differs from the trapezoid by rounding only
+    phi = Erf()
+    closed = phi.gaussian_second_moment(0.8, 3.0)
+    assert closed is not None
+    quad = gaussian.expect(lambda x: phi(x) ** 2, 3.0, mean=0.8)
+    assert abs(closed - quad) <= 1e-13
+    assert gaussian.second_moment(phi, 3.0, mean=0.8) == closed
+    # zero mean: the arcsin form of the correlation at c = var
+    assert phi.gaussian_second_moment(0.0, 3.0) == pytest.approx(
+        float(gaussian.erf_correlation(3.0, 3.0)), rel=1e-14
+    )
+
+
+def test_monte_carlo_agrees_with_shifted_quadrature(rng: np.random.Generator) -> None:
+    """An independent check of the mean shift: a Monte Carlo estimate within 5 standard errors."""
+    mean, var = 0.9, 1.7
+    x = mean + math.sqrt(var) * rng.standard_normal(400_000)
+    for f in (np.tanh, lambda y: np.tanh(y) ** 2, lambda y: 1.0 / np.cosh(y) ** 2):
+        vals = f(x)
+        se = vals.std(ddof=1) / math.sqrt(x.size)
+        assert abs(vals.mean() - gaussian.expect(f, var, mean=mean)) <= 5 * se
+
+
+def test_expect_pair_with_a_common_mean() -> None:
+    # E[(m + u)(m + v)] = m^2 + c exactly; E[tanh] pair is symmetric in the sign of the mean
+    c = gaussian.expect_pair(lambda x: x, lambda x: 1.0 * x, 2.0, np.array([-1.0, 0.5]), mean=1.5)
+    np.testing.assert_allclose(c, [1.25, 2.75], atol=1e-13)
+    a = gaussian.expect_pair(np.tanh, np.tanh, 1.0, 0.3, mean=0.4)
+    b = gaussian.expect_pair(np.tanh, np.tanh, 1.0, 0.3, mean=-0.4)
+    assert abs(a - b) <= 1e-15
+    assert gaussian.expect_pair(np.tanh, np.tanh, 1.0, 1.0, mean=0.4) == pytest.approx(
+        gaussian.second_moment(Tanh(), 1.0, mean=0.4), rel=1e-13
+    )
+
+
+def test_bad_mean_is_refused() -> None:
+    with pytest.raises(ValueError, match="`mean` must be finite"):
+        gaussian.gain("tanh", 1.0, mean=float("nan"))

@@ -14,10 +14,10 @@ import pytest
 
 from randrnn import rmt
 from randrnn.ensembles import (
-    JacobianEnsemble,
     Fixed,
     GaussianEnsemble,
     HalfNormal,
+    JacobianEnsemble,
     LogNormal,
     Samples,
     Uniform,

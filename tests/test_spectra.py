@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from randrnn import rmt, spectra
-from randrnn.ensembles import JacobianEnsemble, HalfNormal, LogNormal, Uniform
+from randrnn.ensembles import HalfNormal, JacobianEnsemble, LogNormal, Uniform
 from randrnn.testing import assert_within_se
 
 

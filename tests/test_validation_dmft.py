@@ -7,7 +7,7 @@ disorder), and the 1/N extrapolation ``(4 D(N) - D(N/4)) / 3`` (finite-size corr
 order parameters are O(1/N)) must match the DMFT within 5 of its standard errors. The raw
 value at N must additionally lie within 5 SE plus the measured finite-size shift.
 
-Full size (N = 2000 and 500) runs outside CI; with CI=true, N = 500 and 125.
+Full size (N = 2000 and 500) runs with RANDRNN_FULL_VALIDATION=1; by default N = 500 and 125.
 Per-test false-failure budget: 2 x 5-SE assertions per lag, ~50 lags: < 1e-4.
 """
 
@@ -51,8 +51,8 @@ def _measure(phi: str, g: float, sigma: float, n: int, n_real: int = 3):
 
 @pytest.mark.validation
 @pytest.mark.parametrize(("phi", "g", "sigma"), CASES)
-def test_delta_matches_dmft_with_finite_size_extrapolation(phi, g, sigma, ci, record_property):
-    n = 500 if ci else 2000
+def test_delta_matches_dmft_with_finite_size_extrapolation(phi, g, sigma, reduced, record_property):
+    n = 500 if reduced else 2000
     sol = solve_stationary(RateNetwork(ensemble=GaussianEnsemble(n=n, g=g), phi=phi, sigma=sigma))
     lags, big, big_se = _measure(phi, g, sigma, n)
     _, small, small_se = _measure(phi, g, sigma, n // 4)

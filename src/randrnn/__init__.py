@@ -13,6 +13,7 @@ from randrnn.covariance import UnstableNetworkError as UnstableNetworkError
 from randrnn.covariance import linear_equivalent_covariance as linear_equivalent_covariance
 from randrnn.covariance import naive_closure_covariance as naive_closure_covariance
 from randrnn.covariance import participation_ratio as participation_ratio
+from randrnn.covariance import predict_covariance as predict_covariance
 from randrnn.dmft import FixedPoint as FixedPoint
 from randrnn.dmft import StationarySolution as StationarySolution
 from randrnn.dmft import solve_classical as solve_classical
@@ -76,6 +77,7 @@ __all__ = [
     "naive_closure_covariance",
     "nonlinearity",
     "participation_ratio",
+    "predict_covariance",
     "realize",
     "simulate",
     "solve_classical",

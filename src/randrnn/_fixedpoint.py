@@ -187,6 +187,14 @@ def newton_krylov(
                         break
             step *= 0.5
         else:
-            return IterationResult(x, gx, n_eval, res, False, "line search failed")
+            return IterationResult(
+                x,
+                gx,
+                n_eval,
+                res,
+                False,
+                "line search failed: no step along the Newton direction (halved 12 times) "
+                "reduced the residual",
+            )
         x, gx, jvp, res = xt, gt, jt, rt
     return IterationResult(x, gx, n_eval, res, True, f"converged ({n_mv} GMRES iterations)")

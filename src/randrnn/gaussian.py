@@ -1,7 +1,7 @@
 r"""Gaussian expectations of transfer functions, shared by all theory code.
 
 Mean-field theories of random networks reduce to averages of :math:`\phi` over one Gaussian
-variable or over a pair of correlated Gaussian variables (physics.md section 2). This module
+variable or over a pair of correlated Gaussian variables (docs/theory.md section 2). This module
 computes them accurately over the whole range of variances and correlations a solver visits:
 small and large variances, positive and negative correlations.
 
@@ -92,7 +92,7 @@ def expect(f: Callable[[Any], Any], var: float, *, mean: float = 0.0, step: floa
     Notes
     -----
     Trapezoidal rule in ``x`` (not in ``x / std``), so the error does not grow with the
-    variance (see the module notes; physics.md section 2, "Gaussian expectations").
+    variance (see the module notes; docs/theory.md section 2, "Gaussian expectations").
 
     **Assumptions and approximations**
 
@@ -153,7 +153,7 @@ def expect_pair(
 
     **Assumptions and approximations**
 
-    - Equal variances (the stationary DMFT case, physics.md section 2).
+    - Equal variances (the stationary DMFT case, docs/theory.md section 2).
     - As in :func:`expect` for the smoothness of ``f`` and ``h``.
 
     Examples
@@ -166,8 +166,9 @@ def expect_pair(
     var = check_nonnegative("var", var)
     mean = check_real("mean", mean)
     if mean:
-        f, h = _shifted(f, mean), (None if h is f else _shifted(h, mean))
-        h = f if h is None else h
+        same = h is f
+        f = _shifted(f, mean)
+        h = f if same else _shifted(h, mean)
     covs = np.asarray(cov, dtype=float)
     if np.any(np.abs(covs) > var * (1.0 + 1e-12)):
         raise ValueError(
@@ -258,7 +259,7 @@ def erf_correlation(var: float, cov: float | FloatArray) -> FloatArray:
     -----
     The classical identity :math:`E[\mathrm{erf}(ku)\mathrm{erf}(kv)] =
     \frac{2}{\pi}\arcsin\frac{2k^2 c}{\sqrt{(1+2k^2 v)^2}}` with :math:`k = \sqrt\pi/2`
-    (physics.md section 1 defines this scaling of erf).
+    (docs/theory.md section 1 defines this scaling of erf).
 
     **Assumptions and approximations**
 
@@ -462,7 +463,7 @@ def correlation(phi: AbstractNonlinearity | str, var: float, cov: float | FloatA
 
     Notes
     -----
-    The kernel :math:`C(\Delta)` of the DMFT equation (physics.md section 2).
+    The kernel :math:`C(\Delta)` of the DMFT equation (docs/theory.md section 2).
 
     **Assumptions and approximations**
 
@@ -521,7 +522,7 @@ class CorrelationFunction:
         """Number of Chebyshev nodes (0 for a closed form)."""
         return 0 if self.coefficients is None else len(self.coefficients)
 
-    def _x(self, cov: FloatArray) -> FloatArray:
+    def _x(self, cov: float | FloatArray) -> FloatArray:
         span = self.var - self.lo
         return (2.0 * np.asarray(cov, dtype=float) - (self.var + self.lo)) / span
 

@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import difflib
 import errno
 import json
 import math
@@ -27,12 +29,14 @@ import sys
 import tomllib
 import uuid
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from randrnn._provenance import provenance as provenance
+from randrnn._validation import show
 
 #: kinds of temporary sibling a writer creates (see :func:`temp_sibling`)
 _TEMP_KINDS = ("tmp", "old")
@@ -401,13 +405,67 @@ def load_dataset(path: str | os.PathLike[str], *, group: str | None = None) -> A
     return ds
 
 
+# ----------------------------------------------------------------------------------------------
+# Config files as plain tables. The command configs (one dataclass per table, the presets, the
+# checks across tables) are in :mod:`randrnn.config`, which builds on these.
+
+#: tables of a ``randrnn simulate`` config
+CONFIG_TABLES = ("ensemble", "network", "simulation", "seeds")
+
+
 def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a TOML config file."""
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
+    """Read a TOML config file; errors name the file (and the line for a syntax error).
+
+    A UTF-8 byte-order mark is accepted (some Windows editors write one).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    dict
+        The parsed tables.
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be read, is not UTF-8 (e.g. UTF-16), or is not valid TOML.
+    """
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"CONFIG {str(path)!r} cannot be read: {exc.strerror or exc}.") from exc
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    fix = "Save it as UTF-8 (the editor's 'encoding' setting)."
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        raise ValueError(
+            f"CONFIG must be UTF-8 TOML; got {str(path)!r}, which looks like UTF-16 or UTF-32 "
+            f"(it has NUL bytes). {fix}"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"CONFIG must be UTF-8 TOML; got {str(path)!r}, which is not valid UTF-8 (byte "
+            f"0x{raw[exc.start]:02x} at position {exc.start}). {fix}"
+        ) from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"CONFIG {str(path)!r} is not valid TOML: {exc}.") from exc
 
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """Parse the value of ``--set KEY=VALUE`` as TOML; text that is not TOML stays a string.
+
+    Examples
+    --------
+    >>> parse_value("2"), parse_value("false"), parse_value("tanh"), parse_value('"false"')
+    (2, False, 'tanh', 'false')
+    """
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -415,71 +473,97 @@ def _parse_value(text: str) -> Any:
 
 
 def apply_overrides(
-    config: dict[str, Any], overrides: list[str] | tuple[str, ...]
+    config: Mapping[str, Any], overrides: Sequence[str] | tuple[str, ...]
 ) -> dict[str, Any]:
-    """Apply ``section.key=value`` overrides (values parsed as TOML, else strings).
+    """Apply ``TABLE.KEY=VALUE`` overrides (values parsed as TOML, else strings).
 
     Parameters
     ----------
-    config : dict
-        Nested config (modified copy returned).
-    overrides : list of str
+    config : mapping
+        Nested config (not modified; a copy is returned).
+    overrides : sequence of str
         Items like ``"network.sigma=0.5"`` or ``"ensemble.g=2"``.
 
     Returns
     -------
     dict
         The updated config.
+
+    Raises
+    ------
+    ValueError
+        For an item without ``=`` or a key through a value that is not a table.
     """
-    out = json.loads(json.dumps(config))
+    out = copy.deepcopy(dict(config))
     for item in overrides:
-        if "=" not in item:
-            raise ValueError(f"`--set` must be key=value (e.g. ensemble.g=2.0); got {item!r}.")
+        if not isinstance(item, str) or "=" not in item:
+            raise ValueError(f"`--set` must be key=value (e.g. ensemble.g=2.0); got {show(item)}.")
         key, text = item.split("=", 1)
         parts = key.strip().split(".")
         node = out
-        for p in parts[:-1]:
+        for i, p in enumerate(parts[:-1]):
             node = node.setdefault(p, {})
             if not isinstance(node, dict):
-                raise ValueError(f"`--set` key {key!r} goes through a non-table value.")
-        node[parts[-1]] = _parse_value(text.strip())
+                where = ".".join(parts[: i + 1])
+                raise ValueError(
+                    f"`--set {key.strip()}` goes through `{where}`, which is not a table; got "
+                    f"{where} = {show(node)}."
+                )
+        node[parts[-1]] = parse_value(text.strip())
     return out
 
 
-def check_keys(section: str, given: dict[str, Any], valid: list[str] | tuple[str, ...]) -> None:
-    """Raise ``ValueError`` listing the valid keys if ``given`` has unknown ones."""
-    unknown = sorted(set(given) - set(valid))
-    if unknown:
-        raise ValueError(f"unknown key(s) {unknown} in [{section}]; valid keys: {sorted(valid)}.")
+def merge_config(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated table by table with ``override`` (one level of nesting).
 
+    A table of ``override`` with a ``kind`` other than the one in ``base`` replaces the table
+    (the keys of one ensemble kind mean nothing to another); a value that is not a table
+    replaces whatever was there (and is refused later, naming the table).
 
-# ----------------------------------------------------------------------------------------------
-# Experiment configs: TOML tables map 1:1 onto the spec dataclasses.
-
-#: tables of an experiment config and the dataclass fields each accepts
-CONFIG_TABLES = ("ensemble", "network", "simulation", "seeds")
-
-DEFAULT_SIMULATE_CONFIG: dict[str, Any] = {
-    "ensemble": {"kind": "gaussian", "n": 1000, "g": 2.0},
-    "network": {"phi": "tanh", "tau": 1.0, "sigma": 0.0, "sigma_b": 0.0},
-    "simulation": {"dt": 0.05, "t_max": 200.0, "burn_in": 50.0, "n_trials": 16},
-    "seeds": {"coupling": 0, "input": 1, "initial": 2, "noise": 3},
-}
-
-
-def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Return ``base`` updated table-by-table with ``override`` (one level of nesting)."""
-    out = json.loads(json.dumps(base))
+    Examples
+    --------
+    >>> merge_config({"ensemble": {"kind": "gaussian", "n": 10, "g": 2.0}},
+    ...              {"ensemble": {"g": 3.0}})
+    {'ensemble': {'kind': 'gaussian', 'n': 10, 'g': 3.0}}
+    >>> merge_config({"ensemble": {"kind": "gaussian", "n": 10, "g": 2.0}},
+    ...              {"ensemble": {"kind": "block", "n": 5}})
+    {'ensemble': {'kind': 'block', 'n': 5}}
+    """
+    out = copy.deepcopy(dict(base))
     for key, val in override.items():
-        if isinstance(val, dict) and isinstance(out.get(key), dict):
-            out[key].update(val)
+        cur = out.get(key)
+        if isinstance(val, Mapping) and isinstance(cur, dict):
+            if "kind" in val and "kind" in cur and val["kind"] != cur["kind"]:
+                out[key] = copy.deepcopy(dict(val))
+            else:
+                cur.update(copy.deepcopy(dict(val)))
         else:
-            out[key] = val
+            out[key] = copy.deepcopy(val)
     return out
+
+
+def check_keys(section: str, given: Mapping[str, Any], valid: Sequence[str]) -> None:
+    """Raise ``ValueError`` listing the valid keys if ``given`` has unknown ones."""
+    unknown = sorted(set(given) - set(valid), key=str)
+    if unknown:
+        hint = ""
+        close = difflib.get_close_matches(str(unknown[0]), [str(v) for v in valid], n=1)
+        if close:
+            hint = f" Did you mean {close[0]!r}?"
+        raise ValueError(
+            f"unknown key(s) {unknown} in [{section}]; valid keys: {sorted(valid)}.{hint}"
+        )
+
+
+def _parse_value(text: str) -> Any:
+    return parse_value(text)
 
 
 def experiment_from_config(config: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """Build ``(RateNetwork, Seeds, SimulationSettings)`` from a config mapping.
+    """Build ``(RateNetwork, Seeds, SimulationSettings)`` from complete tables.
+
+    No defaults are merged in and nothing is checked across tables: use
+    :func:`randrnn.config.config_from_mapping` (``"simulate"``) for a command's config.
 
     Parameters
     ----------
@@ -497,6 +581,11 @@ def experiment_from_config(config: dict[str, Any]) -> tuple[Any, Any, Any]:
     from randrnn.simulate import SimulationSettings
 
     check_keys("config", config, CONFIG_TABLES)
+    for table, value in config.items():
+        if not isinstance(value, dict):
+            raise TypeError(
+                f"`{table}` must be a table ([{table}] or --set {table}.KEY=VALUE); got {value!r}."
+            )
     ens = ensemble_from_config(config.get("ensemble", {}))
     net_cfg = dict(config.get("network", {}))
     check_keys("network", net_cfg, ("phi", "tau", "sigma", "sigma_b", "b"))
@@ -506,7 +595,4 @@ def experiment_from_config(config: dict[str, Any]) -> tuple[Any, Any, Any]:
     seeds = Seeds(**seeds_cfg)
     sim_cfg = dict(config.get("simulation", {}))
     check_keys("simulation", sim_cfg, tuple(SimulationSettings.__dataclass_fields__))
-    if "record_units" in sim_cfg:
-        sim_cfg["record_units"] = tuple(sim_cfg["record_units"])
-    settings = SimulationSettings(**sim_cfg)
-    return network, seeds, settings
+    return network, seeds, SimulationSettings(**sim_cfg)

@@ -2,7 +2,7 @@ r"""The rate network spec and its realizations.
 
 .. math:: \tau_i \dot x_i = -x_i + \sum_j J_{ij}\,\phi(x_j) + b_i + \sigma\,\xi_i(t)
 
-(physics.md section 1.)
+(docs/theory.md section 1.)
 
 - :class:`RateNetwork` -- ensemble, nonlinearity, timescales, noise and static input.
 - :class:`Seeds` -- separate seeds for the coupling draw, the static input, initial states and
@@ -89,7 +89,7 @@ class Seeds:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class RateNetwork:
-    r"""A random rate network (physics.md section 1).
+    r"""A random rate network (docs/theory.md section 1).
 
     Parameters
     ----------
@@ -194,7 +194,12 @@ class RateNetwork:
 
 def _check_tau(tau: Any, n: int, ensemble: AbstractEnsemble) -> Any:
     """Validate ``tau``: a positive scalar, an ``(n,)`` array, or one law per population."""
-    if np.ndim(tau) == 0 and not isinstance(tau, (AbstractDistribution, dict)):
+    if isinstance(tau, (AbstractDistribution, dict)):
+        raise TypeError(
+            f"`network.tau` must be a number, {n} numbers, or one law per population (a list); "
+            f"got {tau!r}."
+        )
+    if not isinstance(tau, (list, tuple, np.ndarray)):
         return check_positive("network.tau", tau)
     P = ensemble.statistics().n_populations
     seq = list(tau) if isinstance(tau, (list, tuple)) else None

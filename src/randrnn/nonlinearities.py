@@ -408,9 +408,10 @@ class Custom(AbstractNonlinearity):
         error estimate raises ``ValueError``. Without it, :meth:`derivative` differentiates
         ``func`` numerically with the fourth-order central difference
         :math:`[f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)]/12h`,
-        :math:`h = \epsilon^{1/5}\max(1, |x|) \approx 7\times 10^{-4}\max(1,|x|)`: truncation
-        :math:`h^4 |f^{(5)}|/30` plus rounding :math:`1.5\,\epsilon |f|/h`, together about
-        :math:`10^{-12}` relative to the size of ``func`` near ``x`` for smooth functions
+        :math:`h = \epsilon^{1/5}\max(1, |x|) \approx 7\times 10^{-4}\max(1,|x|)`: error
+        :math:`h^4 |f^{(5)}|/30` (truncation) plus :math:`1.5\,\epsilon |f|/h` (rounding),
+        about :math:`10^{-14}\max(1,|x|)^4 |f^{(5)}| + 5\times 10^{-13} |f|/\max(1,|x|)`
+        near ``x``: :math:`10^{-12}` for unit-scale smooth functions at :math:`|x| \le 3`
         (at a kink it returns a weighted mean of the one-sided slopes).
     label : str
         Name recorded with results.

@@ -262,7 +262,7 @@ def run_sections(result: Any) -> tuple[str, list[Section]]:
                 (
                     "off-diagonal corr (x)",
                     c.x.offdiag_corr,
-                    f"ceiling {_g(c.x.offdiag_corr_ceiling)}",
+                    f"ceiling {_g(c.x.offdiag_corr_ceiling, '.3f')}",
                 ),
                 _verdict_row("verdict (x)", c.x),
                 (
@@ -291,7 +291,7 @@ def _naive_section(result: Any) -> Section:
     head = "The naive Gaussian closure"
     theory = (
         "Treating preactivations as jointly Gaussian misses the cross terms "
-        "aJC + C J<sup>T</sup>a* (physics.md section 3)."
+        "aJC + C J<sup>T</sup>a* (docs/theory.md section 3)."
     )
     if naive.phi is None:
         if naive.status == "disabled":
@@ -372,7 +372,9 @@ def _meta(seeds: Any, seconds: Mapping[str, float]) -> dict[str, Any]:
     }
 
 
-def write_run_report(result: Any, out_dir: str | os.PathLike[str]) -> Path:
+def write_run_report(
+    result: Any, out_dir: str | os.PathLike[str], figures: Mapping[str, Callable[[Any], Any]]
+) -> Path:
     """Write ``figures/*.png`` and ``report.html`` of a run into ``out_dir``.
 
     Parameters
@@ -381,16 +383,16 @@ def write_run_report(result: Any, out_dir: str | os.PathLike[str]) -> Path:
         A finished run.
     out_dir : str or Path
         Output directory (created if needed).
+    figures : mapping
+        Figure name -> function of the result (``randrnn.plots.run.ALL``).
 
     Returns
     -------
     Path
         The report.
     """
-    from randrnn.plots import run as run_plots
-
     out = Path(out_dir)
-    pngs = write_figures(result, out / "figures", run_plots.ALL)
+    pngs = write_figures(result, out / "figures", figures)
     intro, sections = run_sections(result)
     return write_report(
         out / "report.html",
@@ -466,13 +468,15 @@ def scaling_sections(result: Any) -> tuple[str, list[Section]]:
 
 
 def write_scaling_report(
-    result: Any, out_dir: str | os.PathLike[str], seconds: Mapping[str, float]
+    result: Any,
+    out_dir: str | os.PathLike[str],
+    figures: Mapping[str, Callable[[Any], Any]],
+    seconds: Mapping[str, float],
 ) -> Path:
-    """Write ``figures/scaling.png`` and ``report.html`` of a scaling sweep into ``out_dir``."""
-    from randrnn.plots import run as run_plots
-
+    """Write ``figures/*.png`` (``{"scaling": randrnn.plots.run.scaling}``) and ``report.html``
+    of a scaling sweep into ``out_dir``."""
     out = Path(out_dir)
-    pngs = write_figures(result, out / "figures", {"scaling": run_plots.scaling})
+    pngs = write_figures(result, out / "figures", figures)
     intro, sections = scaling_sections(result)
     return write_report(
         out / "report.html",
@@ -558,13 +562,15 @@ def spectrum_sections(result: Any) -> tuple[str, list[Section]]:
     return intro, sections
 
 
-def write_spectrum_report(result: Any, out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``figures/*.png`` and ``report.html`` of a spectrum experiment into ``out_dir``."""
+def write_spectrum_report(
+    result: Any, out_dir: str | os.PathLike[str], figures: Mapping[str, Callable[[Any], Any]]
+) -> Path:
+    """Write ``figures/*.png`` (``randrnn.plots.spectrum.figures(result)``) and ``report.html``
+    of a spectrum experiment into ``out_dir``."""
     from randrnn.io import provenance
-    from randrnn.plots import spectrum as spectrum_plots
 
     out = Path(out_dir)
-    pngs = write_figures(result, out / "figures", spectrum_plots.figures(result))
+    pngs = write_figures(result, out / "figures", figures)
     intro, sections = spectrum_sections(result)
     return write_report(
         out / "report.html",

@@ -33,6 +33,7 @@ import socket
 import sys
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,14 +111,14 @@ def _signals_deferred() -> Iterator[None]:
         if handler in (signal.SIG_IGN, None):
             continue
         previous[sig] = handler
-        signal.signal(sig, lambda signum, frame: pending.append(signum))
+        signal.signal(sig, lambda signum, frame: pending.append(int(signum)))
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for sig in dict.fromkeys(pending):
-            signal.raise_signal(sig)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)
 
 
 def _size(nbytes: float) -> str:
@@ -187,6 +188,15 @@ def _is_within(path: Path, root: Path) -> bool:
     return True
 
 
+def _unlock(fd: int, lock: Path) -> None:
+    """Remove the lock file (if it is still ours) and close it, which releases the lock."""
+    with contextlib.suppress(OSError):
+        if os.path.samestat(os.fstat(fd), os.stat(lock)):
+            lock.unlink()
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
 class OutputDirectory:
     """A run directory that is checked before the work and replaced as a whole after it.
 
@@ -205,7 +215,9 @@ class OutputDirectory:
     -----
     :meth:`check` takes a lock (``.<name>.lock`` next to ``path``, holding the pid), so a second
     process aiming at the same directory is refused before it computes anything. The lock is
-    released when the ``with`` block ends, by :meth:`release`, or when the process exits.
+    released when the ``with`` block ends, by :meth:`release`, when the object is garbage
+    collected, or when the process exits (a killed process leaves a stale lock file, which the
+    next :meth:`check` takes over).
     """
 
     def __init__(
@@ -225,7 +237,7 @@ class OutputDirectory:
         #: the run id written to the manifest (set on success)
         self.run_id: str | None = None
         self._checked = False
-        self._lock_fd: int | None = None
+        self._unlock: weakref.finalize | None = None
         self._created: list[Path] = []
         self._existed = False
 
@@ -284,10 +296,6 @@ class OutputDirectory:
                 self._probe_writable(path)
             self._check_space()
             self._lock()
-        except BaseException:
-            self.release()
-            raise
-        try:
             self._cleanup_stale()
             self._check_contents()
         except BaseException:
@@ -363,14 +371,14 @@ class OutputDirectory:
         )
         raise OutputError(
             f"output directory {path} is not empty and holds {what}: {len(entries)} "
-            f"{'entry' if len(entries) == 1 else 'entries'} ({shown}). Choose a new or empty directory, or replace it with --force "
-            "(force=True), which deletes its contents."
+            f"{'entry' if len(entries) == 1 else 'entries'} ({shown}). Choose a new or empty "
+            "directory, or replace it with --force (force=True), which deletes its contents."
         )
 
     # -- lock ---------------------------------------------------------------------------------
 
     def _lock(self) -> None:
-        if self._lock_fd is not None:
+        if self._unlock is not None:
             return
         lock = self._lock_path
         for _ in range(100):
@@ -407,7 +415,7 @@ class OutputDirectory:
             }
             os.ftruncate(fd, 0)
             os.write(fd, (json.dumps(record) + "\n").encode())
-            self._lock_fd = fd
+            self._unlock = weakref.finalize(self, _unlock, fd, lock)
             return
         raise OutputError(f"could not lock output directory {self.path}: {lock} keeps changing.")
 
@@ -435,12 +443,9 @@ class OutputDirectory:
         Called by ``__exit__``; call it yourself when the work fails before the ``with`` block.
         Calling it again is a no-op.
         """
-        fd, self._lock_fd = self._lock_fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                if os.path.samestat(os.fstat(fd), os.stat(self._lock_path)):
-                    self._lock_path.unlink()
-            os.close(fd)
+        if self._unlock is not None:
+            self._unlock()
+            self._unlock = None
         if not self.committed:
             for directory in reversed(self._created):
                 with contextlib.suppress(OSError):
@@ -493,7 +498,9 @@ class OutputDirectory:
         where = ""
         if exc.filename is not None:
             where = f" while writing {Path(os.path.abspath(exc.filename)).relative_to(staging)}"
-        kept = "The previous run there is kept" if self._existed else "Nothing was written"
+        kept = (
+            f"{self.path} keeps its previous contents" if self._existed else "Nothing was written"
+        )
         return (
             f"writing the run to {self.path} failed{where}: {exc.strerror or exc}. {kept}; "
             "free some space or fix the location, then run again."

@@ -125,7 +125,8 @@ def eigenvalues(sample: JacobianSample) -> Spectrum:
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=200, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=200, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=(({"kind": "halfnormal", "scale": 1.0},),), tau=(2.0,),
     ...                     gain=(1.0,), keep_mean=True)
     >>> sp = eigenvalues(ens.sample(0))
@@ -659,7 +660,8 @@ def bar_fraction(sample: JacobianSample, spectrum: Spectrum | None = None) -> tu
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=400, fractions=(1.0,), signs=(1,), connectivity=((0.004,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=400, fractions=(1.0,), signs=(1,), connectivity=((0.004,),),
     ...                     weights=((1.0,),), tau=({"kind": "uniform", "low": 1, "high": 2},),
     ...                     gain=(1.0,), keep_mean=True)
     >>> s = ens.sample(3)

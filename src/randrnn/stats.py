@@ -62,12 +62,14 @@ class _PairMoments:
         self.n_blocks = n_blocks
 
     def add(self, zu: np.ndarray, zv: np.ndarray | None) -> None:
-        zv = zu if self.symmetric else zv
+        other = zu if self.symmetric else zv
+        if other is None:
+            raise ValueError("`zv` is required for the moments of two different streams.")
         if self.fresh:
-            np.matmul(zu.T, zv, out=self.block)
+            np.matmul(zu.T, other, out=self.block)
             self.fresh = False
         else:
-            _accumulate(zu, zv, self.block, self.tmp)  # type: ignore[arg-type]
+            _accumulate(zu, other, self.block, self.tmp)
 
     def close_block(self, k: int, count: int, mu: np.ndarray, mv: np.ndarray) -> None:
         """Fold the current block (``count`` samples, block means ``mu``, ``mv``) in; k >= 1."""
@@ -259,7 +261,7 @@ class CovarianceAccumulator:
         self.n_blocks = n_blocks
         self.dtype = np.dtype(dtype)
         self.pairs: dict[str, _PairMoments] = {}
-        tmp = np.empty((n, n), dtype=self.dtype) if covariance or cross else None
+        tmp = np.empty((n, n) if covariance or cross else (0, 0), dtype=self.dtype)
         if covariance:
             self.pairs["x"] = _PairMoments(n, self.dtype, True, n_blocks, tmp)
             self.pairs["phi"] = _PairMoments(n, self.dtype, True, n_blocks, tmp)
@@ -335,10 +337,10 @@ class CovarianceAccumulator:
         out: dict[str, MatrixEstimate | None] = {}
         means = {"x": (mbx, mbx, mean_x, mean_x), "phi": (mbp, mbp, mean_p, mean_p)}
         means["xphi"] = (mbx, mbp, mean_x, mean_p)
-        for pair in self.pairs.values():  # free the BLAS block sums and scratch first
-            del pair.block, pair.tmp
+        for moments in self.pairs.values():  # free the BLAS block sums and scratch first
+            del moments.block, moments.tmp
         for name in ("x", "phi", "xphi"):
-            pair = self.pairs.pop(name, None)
+            pair = self.pairs.pop(name) if name in self.pairs else None
             if pair is None:
                 out[name] = None
                 continue

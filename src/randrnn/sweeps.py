@@ -2,8 +2,9 @@
 
 - :func:`run_scaling` -- the run experiment over network sizes and coupling realizations:
   agreement with the linear-equivalent prediction and residual cross-covariances vs N, with
-  fitted exponents (physics.md section 3: residual cross-covariances ~ 1/N, activity
+  fitted exponents (docs/theory.md section 3: residual cross-covariances ~ 1/N, activity
   cross-covariances ~ 1/sqrt(N)) -> :class:`ScalingResult`.
+- :func:`size_config` -- the run config of one size and realization.
 - :data:`SCALING_METRICS` -- the per-run scalars it collects, each read from a typed field of
   :class:`~randrnn.experiments.RunResult`.
 
@@ -15,7 +16,7 @@ result.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from randrnn import io
-from randrnn.experiments import DEFAULT_RUN_CONFIG, RunResult, run_experiment
+from randrnn.config import RunConfig, config_from_mapping, merge_config
+from randrnn.experiments import RunResult, run_config, run_experiment
 from randrnn.verify import PowerLawFit, power_law_fit
 
 
@@ -108,8 +110,8 @@ class ScalingResult:
 
     Parameters
     ----------
-    config : dict
-        The base config.
+    config : RunConfig
+        The base config (``ensemble.n`` and ``seeds.coupling`` are set per run).
     sizes : tuple of int
         Network sizes.
     coupling_seeds : tuple of int
@@ -123,7 +125,7 @@ class ScalingResult:
         Exponents of the RMS residual and activity cross-covariances.
     """
 
-    config: dict[str, Any]
+    config: RunConfig
     sizes: tuple[int, ...]
     coupling_seeds: tuple[int, ...]
     metrics: dict[str, np.ndarray]
@@ -163,7 +165,7 @@ class ScalingResult:
             for k, a in self.metrics.items()
         }
         return {
-            "config": self.config,
+            "config": self.config.to_dict(),
             "sizes": list(self.sizes),
             "realizations": self.n_realizations,
             "coupling_seeds": list(self.coupling_seeds),
@@ -190,7 +192,7 @@ class ScalingResult:
         ds.attrs.update(io.provenance())
         ds.attrs.update(
             {
-                "config": self.config,
+                "config": self.config.to_dict(),
                 "fits": self.fits(),
                 "naive_status": [list(row) for row in self.naive_status],
                 "references": ["clark2026"],
@@ -232,8 +234,14 @@ def _fit(sizes: Sequence[int], ms: np.ndarray, ms_se: np.ndarray, theory: float)
     return ExponentFit(exponent=fit.exponent / 2, exponent_se=fit.exponent_se / 2, theory=theory)
 
 
+def size_config(config: RunConfig, n: int, coupling: int) -> RunConfig:
+    """``config`` with ``n`` units and coupling seed ``coupling``, checked again (memory)."""
+    tables = merge_config(config.to_dict(), {"ensemble": {"n": n}, "seeds": {"coupling": coupling}})
+    return config_from_mapping("run", tables)  # type: ignore[return-value]
+
+
 def run_scaling(
-    config: dict[str, Any] | None,
+    config: RunConfig | Mapping[str, Any] | None,
     sizes: Sequence[int],
     *,
     n_realizations: int = 1,
@@ -243,8 +251,9 @@ def run_scaling(
 
     Parameters
     ----------
-    config : dict, optional
-        Base run config; ``ensemble.n`` and ``seeds.coupling`` are set per run.
+    config : RunConfig or mapping, optional
+        Base run config (a mapping is merged onto the preset of ``randrnn run``);
+        ``ensemble.n`` and ``seeds.coupling`` are set per run.
     sizes : sequence of int
         Network sizes (at least two, each >= 4).
     n_realizations : int
@@ -257,14 +266,20 @@ def run_scaling(
     ScalingResult
         Per-run metrics and the fitted exponents of the RMS off-diagonal residual and activity
         cross-covariances vs N (fitted to the realization means).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad sizes, realizations or config (every size is checked before the first run).
     """
-    cfg = io.merge_config(DEFAULT_RUN_CONFIG, config or {})
+    cfg = run_config(config)
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or any(s < 4 for s in sizes):
         raise ValueError(f"`sizes` must hold >= 2 sizes, each >= 4; got {sizes!r}.")
     if n_realizations < 1:
         raise ValueError(f"`n_realizations` must be >= 1; got {n_realizations!r}.")
-    seeds = realization_seeds(int(cfg.get("seeds", {}).get("coupling", 0)), n_realizations)
+    seeds = realization_seeds(cfg.seeds.coupling, n_realizations)
+    configs = {(n, r): size_config(cfg, n, seeds[r]) for n in sizes for r in range(n_realizations)}
     values = {k: np.full((len(sizes), n_realizations), np.nan) for k in SCALING_METRICS}
     status = [["" for _ in range(n_realizations)] for _ in sizes]
     runs = [(i, n, r) for i, n in enumerate(sizes) for r in range(n_realizations)]
@@ -272,8 +287,7 @@ def run_scaling(
     bar = tqdm(runs, desc="scaling", unit="run", disable=not show)
     for i, n, r in bar:
         bar.set_postfix(n=n, realization=r)
-        run_cfg = io.merge_config(cfg, {"ensemble": {"n": n}, "seeds": {"coupling": seeds[r]}})
-        result = run_experiment(run_cfg, progress=progress)
+        result = run_experiment(configs[n, r], progress=progress)
         for k, (_, get) in SCALING_METRICS.items():
             values[k][i, r] = get(result)
         status[i][r] = result.naive.description

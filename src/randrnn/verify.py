@@ -111,8 +111,8 @@ class CovarianceComparison:
         With :math:`\mathrm{tr}(C_1 C_2)` from the two halves (no sampling-noise inflation).
     eig_pred, eig_sim : (k,) ndarray
         Leading eigenvalues.
-    notes : tuple of str
-        Why a metric is undefined (NaN), if any is.
+    undefined : tuple of (str, str)
+        ``(field, reason)`` for every metric that is undefined (NaN); see :meth:`why`.
     """
 
     offdiag_corr: float
@@ -131,7 +131,11 @@ class CovarianceComparison:
     pr_sim_unbiased: float
     eig_pred: FloatArray
     eig_sim: FloatArray
-    notes: tuple[str, ...] = ()
+    undefined: tuple[tuple[str, str], ...] = ()
+
+    def why(self, field: str) -> str | None:
+        """Why ``field`` is undefined (NaN), or None when it is defined."""
+        return dict(self.undefined).get(field)
 
     @property
     def frobenius_over_noise(self) -> float:
@@ -168,7 +172,7 @@ class CovarianceComparison:
     def verdict(self) -> str:
         """One line: consistent, or how far from the noise level the prediction is."""
         if not (np.isfinite(self.ceiling_fraction) and np.isfinite(self.frobenius_over_noise)):
-            why = "; ".join(self.notes) or "a metric is undefined"
+            why = self.why("ceiling_fraction") or self.why("rel_frobenius") or "a metric is NaN"
             return f"undefined: {why}"
         if self.passed:
             return "consistent with sampling noise"
@@ -190,7 +194,7 @@ class CovarianceComparison:
     def to_dict(self) -> dict[str, Any]:
         """Fields, criterion and verdict as plain Python values."""
         d = _as_dict(self)
-        d["notes"] = list(self.notes)
+        d["undefined"] = dict(self.undefined)
         d.update(passed=self.passed, criterion=self.criterion, verdict=self.verdict)
         return d
 
@@ -241,12 +245,92 @@ def _jackknife_ceiling_fraction(
     return float(np.sqrt((g - 1) / g * np.sum((cf - cf.mean()) ** 2)))
 
 
-def _participation_ratio(c: FloatArray, name: str, notes: list[str]) -> float:
+def _participation_ratio(c: FloatArray) -> float:
     try:
         return participation_ratio(c)
-    except ValueError:
-        notes.append(f"the {name} covariance is zero: participation ratio undefined")
+    except ValueError:  # a zero matrix; the reason is given by _undefined
         return float("nan")
+
+
+#: causes that make covariance metrics undefined, and the metrics each one affects
+_CAUSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "pred_offdiag",
+        "the prediction's off-diagonal entries are all equal (no correlations between units)",
+        ("offdiag_corr", "ceiling_fraction", "ceiling_fraction_se"),
+    ),
+    (
+        "sim_offdiag",
+        "the measurement's off-diagonal entries are all equal",
+        ("offdiag_corr", "ceiling_fraction", "ceiling_fraction_se"),
+    ),
+    (
+        "halves_offdiag",
+        "the off-diagonal entries of a half-run estimate are all equal",
+        ("offdiag_corr_halves", "offdiag_corr_ceiling", "ceiling_fraction", "ceiling_fraction_se"),
+    ),
+    (
+        "ceiling",
+        "the two half-run estimates do not correlate positively (no noise ceiling)",
+        ("offdiag_corr_ceiling", "ceiling_fraction", "ceiling_fraction_se"),
+    ),
+    ("zero_sim", "the measured covariance is zero", ("rel_frobenius", "rel_frobenius_noise")),
+    ("zero_sim", "the measured covariance is zero", ("diag_ratio", "pr_sim")),
+    ("zero_pred", "the predicted covariance is zero", ("pr_pred",)),
+    ("pred_diag", "the predicted variances are all equal", ("diag_corr",)),
+    ("sim_diag", "the measured variances are all equal", ("diag_corr",)),
+    ("halves_tr", "tr(C1 C2) of the two half-run estimates is not positive", ("pr_sim_unbiased",)),
+)
+
+
+def _undefined(
+    values: dict[str, Any], p: FloatArray, s: FloatArray, h0: FloatArray, h1: FloatArray
+) -> tuple[tuple[str, str], ...]:
+    """``(field, reason)`` for each NaN metric in ``values``."""
+
+    def constant(a: FloatArray) -> bool:
+        return a.size > 0 and float(np.ptp(a)) == 0.0
+
+    active = {
+        "pred_offdiag": constant(_offdiag(p)),
+        "sim_offdiag": constant(_offdiag(s)),
+        "halves_offdiag": constant(_offdiag(h0)) or constant(_offdiag(h1)),
+        "ceiling": not values["offdiag_corr_halves"] > 0,
+        "zero_sim": not np.any(s),
+        "zero_pred": not np.any(p),
+        "pred_diag": constant(np.diag(p)),
+        "sim_diag": constant(np.diag(s)),
+        "halves_tr": not float(np.sum(h0 * h1.T)) > 0,
+    }
+    out: dict[str, str] = {}
+    for name, reason, affected in _CAUSES:
+        for field in affected:
+            if active[name] and field not in out and not np.isfinite(values[field]):
+                out[field] = reason
+    for field in _SCALAR_FIELDS:
+        if field not in out and not np.isfinite(values[field]):
+            out[field] = (
+                "fewer than 3 groups of units, or a leave-one-group-out estimate is undefined"
+                if field == "ceiling_fraction_se"
+                else "a non-finite entry in the prediction or the measurement"
+            )
+    return tuple(out.items())
+
+
+_SCALAR_FIELDS = (
+    "offdiag_corr",
+    "offdiag_corr_halves",
+    "offdiag_corr_ceiling",
+    "ceiling_fraction",
+    "ceiling_fraction_se",
+    "rel_frobenius",
+    "rel_frobenius_noise",
+    "diag_corr",
+    "diag_ratio",
+    "pr_pred",
+    "pr_sim",
+    "pr_sim_unbiased",
+)
 
 
 def compare_covariance(
@@ -294,46 +378,38 @@ def compare_covariance(
             f"`prediction` and `measured` must be square of equal shape; got {p.shape} and "
             f"{s.shape}."
         )
-    notes: list[str] = []
     h0, h1 = (np.asarray(h, dtype=float) for h in measured.halves)
-    po, so = _offdiag(p), _offdiag(s)
-    if p.shape[0] > 1 and np.ptp(po) == 0:
-        notes.append(
-            "the prediction has no off-diagonal structure (all entries equal): off-diagonal "
-            "correlations undefined"
-        )
-    if p.shape[0] > 1 and np.ptp(so) == 0:
-        notes.append("the measurement has no off-diagonal structure: correlations undefined")
-    r = _corr(po, so)
+    r = _corr(_offdiag(p), _offdiag(s))
     rh = _corr(_offdiag(h0), _offdiag(h1))
     ceiling = float(np.sqrt(max(2 * rh / (1 + rh), 0.0))) if rh > -1 else float("nan")
     norm = float(np.linalg.norm(s))
-    noise = _ratio(float(np.sqrt(np.sum(np.asarray(measured.se, dtype=float) ** 2))), norm)
-    if norm == 0:
-        notes.append("the measured covariance is zero: relative errors undefined")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tr2_unbiased = float(np.sum(h0 * h1.T))
-        pr_unbiased = float(np.trace(s) ** 2 / tr2_unbiased) if tr2_unbiased else float("nan")
-        diag_ratio = _ratio(float(np.trace(p)), float(np.trace(s)))
+    tr2_unbiased = float(np.sum(h0 * h1.T))
+    values: dict[str, Any] = {
+        "offdiag_corr": r,
+        "offdiag_corr_halves": rh,
+        "offdiag_corr_ceiling": ceiling,
+        "ceiling_fraction": r / ceiling if ceiling > 0 else float("nan"),
+        "ceiling_fraction_se": _jackknife_ceiling_fraction(p, s, h0, h1, N_JACKKNIFE_GROUPS),
+        "rel_frobenius": _ratio(float(np.linalg.norm(p - s)), norm),
+        "rel_frobenius_noise": _ratio(
+            float(np.sqrt(np.sum(np.asarray(measured.se, dtype=float) ** 2))), norm
+        ),
+        "diag_corr": _corr(np.diag(p), np.diag(s)),
+        "diag_ratio": _ratio(float(np.trace(p)), float(np.trace(s))),
+        "pr_pred": _participation_ratio(p),
+        "pr_sim": _participation_ratio(s),
+        "pr_sim_unbiased": (
+            float(np.trace(s) ** 2 / tr2_unbiased) if tr2_unbiased > 0 else float("nan")
+        ),
+    }
     k = min(n_eig, p.shape[0])
     return CovarianceComparison(
-        offdiag_corr=r,
-        offdiag_corr_halves=rh,
-        offdiag_corr_ceiling=ceiling,
-        ceiling_fraction=r / ceiling if ceiling > 0 else float("nan"),
-        ceiling_fraction_se=_jackknife_ceiling_fraction(p, s, h0, h1, N_JACKKNIFE_GROUPS),
-        rel_frobenius=_ratio(float(np.linalg.norm(p - s)), norm),
-        rel_frobenius_noise=noise,
+        **values,
         frobenius_tolerance=1.0 + 3.0 / np.sqrt(2.0 * (measured.n_blocks - 1)),
         n_blocks=int(measured.n_blocks),
-        diag_corr=_corr(np.diag(p), np.diag(s)),
-        diag_ratio=diag_ratio,
-        pr_pred=_participation_ratio(p, "predicted", notes),
-        pr_sim=_participation_ratio(s, "measured", notes),
-        pr_sim_unbiased=pr_unbiased,
         eig_pred=np.linalg.eigvalsh((p + p.T) / 2)[::-1][:k],
         eig_sim=np.linalg.eigvalsh((s + s.T) / 2)[::-1][:k],
-        notes=tuple(notes),
+        undefined=_undefined(values, p, s, h0, h1),
     )
 
 

@@ -6,6 +6,8 @@ Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectru
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from randrnn._provenance import __version__
@@ -17,7 +19,24 @@ from randrnn.cli import simulate as _simulate
 from randrnn.cli import spectrum as _spectrum
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Exit 130 on Ctrl-C and 143 on SIGTERM wherever they land (not click's "Aborted!", 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from randrnn.rundir import Terminated, install_signal_handlers
+
+        install_signal_handlers()
+        try:
+            return super().invoke(ctx)
+        except Terminated as exc:
+            click.echo("Terminated.", err=True)
+            raise click.exceptions.Exit(exc.exit_status) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            raise click.exceptions.Exit(130) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="randrnn")
 def main() -> None:
     """Theory and simulation of large random recurrent networks."""

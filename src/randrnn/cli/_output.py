@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import Iterator
-from pathlib import Path
 
 import click
 
@@ -104,5 +103,5 @@ def _state(out: str | None, outdir: OutputDirectory | None) -> str:
     if outdir is None:
         return "No output was written." if out is not None else ""
     if outdir.committed:
-        return f"The run had been written completely to {Path(out)}."
-    return f"No output was written; {Path(out)} is unchanged."
+        return f"The run had been written completely to {out}."
+    return f"No output was written; {out} is unchanged."

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
+from randrnn.cli._options import config_options, load_command_config, out_option
 from randrnn.cli._output import force_option, output_directory
-from randrnn.cli.simulate import config_options, load_config, out_option
 
 
 def theory_failure(exc: BaseException) -> click.ClickException:
@@ -41,33 +41,26 @@ def command(config: str | None, overrides: tuple[str, ...], out: str, force: boo
     DIR/summary.json; DIR is checked before any work and replaced as a whole at the end.
     """
     from randrnn import io, report
-    from randrnn.experiments import (
-        DEFAULT_RUN_CONFIG,
-        THEORY_FAILURES,
-        experiment_from_config,
-        quiet_numerics,
-        run_experiment,
-    )
+    from randrnn.experiments import THEORY_FAILURES, quiet_numerics, run_experiment
 
     t0 = time.perf_counter()
-    try:
-        cfg = load_config(config, overrides, DEFAULT_RUN_CONFIG)
-        network, _, _, _ = experiment_from_config(cfg)  # validate before any work
-    except (ValueError, TypeError) as exc:
-        raise click.UsageError(str(exc)) from exc
+    cfg = load_command_config("run", config, overrides)  # checked before any work (exit 2)
     out_dir = Path(out)
-    with output_directory(out, force=force, expected_bytes=run_bytes(network.n)) as outdir:
+    with output_directory(out, force=force, expected_bytes=run_bytes(cfg.network.n)) as outdir:
+        assert outdir is not None  # --out always has a value
         try:
             result = run_experiment(cfg)
         except THEORY_FAILURES as exc:
             raise theory_failure(exc) from exc
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:  # a network the prediction does not cover
             raise click.UsageError(str(exc)) from exc
         t1 = time.perf_counter()
         report.use_headless_backend()
+        from randrnn.plots import run as run_plots
+
         with outdir as staging, quiet_numerics():
             io.save_dataset(result.to_xarray(), staging / "results.zarr")
-            report.write_run_report(result, staging)
+            report.write_run_report(result, staging, run_plots.ALL)
             summary = result.summary()
             summary["seconds"]["write"] = time.perf_counter() - t1
             summary["seconds"]["wall"] = time.perf_counter() - t0

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
+from randrnn.cli._options import config_options, load_command_config, out_option
 from randrnn.cli._output import force_option, output_directory
 from randrnn.cli.run import theory_failure
-from randrnn.cli.simulate import config_options, load_config, out_option
 
 
 def _sizes(text: str) -> list[int]:
@@ -55,24 +55,20 @@ def command(
 ) -> None:
     """Agreement and residual cross-covariance vs N (writes scaling.zarr, figure, report)."""
     from randrnn import io, report
-    from randrnn.experiments import (
-        DEFAULT_RUN_CONFIG,
-        THEORY_FAILURES,
-        experiment_from_config,
-        quiet_numerics,
-    )
-    from randrnn.sweeps import run_scaling
+    from randrnn.experiments import THEORY_FAILURES, quiet_numerics
+    from randrnn.sweeps import run_scaling, size_config
 
     t0 = time.perf_counter()
     size_list = _sizes(sizes)
+    cfg = load_command_config("scaling", config, overrides)  # exit 2 on a bad config
     try:
-        cfg = load_config(config, overrides, DEFAULT_RUN_CONFIG)
-        for n in size_list:  # validate every size before any work
-            experiment_from_config(io.merge_config(cfg, {"ensemble": {"n": n}}))
+        for n in size_list:  # every size is checked (memory) before any work
+            size_config(cfg, n, cfg.seeds.coupling)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from exc
     out_dir = Path(out)
     with output_directory(out, force=force, expected_bytes=4 * 2**20) as outdir:
+        assert outdir is not None  # --out always has a value
         try:
             result = run_scaling(cfg, size_list, n_realizations=realizations)
         except THEORY_FAILURES as exc:
@@ -80,9 +76,14 @@ def command(
         except (ValueError, TypeError) as exc:
             raise click.UsageError(str(exc)) from exc
         report.use_headless_backend()
+        from randrnn.plots import run as run_plots
+
         with outdir as staging, quiet_numerics():
             io.save_dataset(result.to_xarray(), staging / "scaling.zarr")
-            report.write_scaling_report(result, staging, {"total": time.perf_counter() - t0})
+            figures = {"scaling": run_plots.scaling}
+            report.write_scaling_report(
+                result, staging, figures, {"total": time.perf_counter() - t0}
+            )
             summary = result.summary()
             summary["seconds"] = time.perf_counter() - t0
             summary["store"] = str(out_dir / "scaling.zarr")

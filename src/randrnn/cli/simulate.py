@@ -8,43 +8,10 @@ from typing import Any
 
 import click
 
+from randrnn.cli._options import config_options as config_options
+from randrnn.cli._options import load_command_config
+from randrnn.cli._options import out_option as out_option
 from randrnn.cli._output import force_option, output_directory
-
-
-def config_options(func):
-    """Attach ``CONFIG`` and ``--set`` to a command."""
-    func = click.option(
-        "--set",
-        "overrides",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Override a config entry, e.g. --set ensemble.g=3 --set simulation.t_max=500.",
-    )(func)
-    return click.argument("config", required=False, type=click.Path(exists=True, dir_okay=False))(
-        func
-    )
-
-
-def out_option(default: str):
-    """Attach ``--out DIR`` (default ``default``) to a command."""
-    return click.option(
-        "--out",
-        "out",
-        default=default,
-        show_default=True,
-        type=click.Path(file_okay=False),
-        help="Output directory.",
-    )
-
-
-def load_config(config: str | None, overrides: tuple[str, ...], default: dict) -> dict:
-    """Default config, updated by a TOML file and ``--set`` overrides."""
-    from randrnn import io
-
-    cfg = default
-    if config is not None:
-        cfg = io.merge_config(cfg, io.load_toml(config))
-    return io.apply_overrides(cfg, list(overrides))
 
 
 @click.command("simulate")
@@ -64,14 +31,13 @@ def command(config: str | None, overrides: tuple[str, ...], out: str, force: boo
     from randrnn.simulate import simulate
 
     t0 = time.perf_counter()
-    try:
-        cfg = load_config(config, overrides, io.DEFAULT_SIMULATE_CONFIG)
-        network, seeds, settings = io.experiment_from_config(cfg)
-    except (ValueError, TypeError) as exc:
-        raise click.UsageError(str(exc)) from exc
+    conf = load_command_config("simulate", config, overrides)
+    network, seeds, settings = conf.network, conf.seeds, conf.simulation
+    cfg = conf.to_dict()
     out_dir = Path(out)
     nbytes = _store_bytes(network.n, settings)
     with output_directory(out, force=force, expected_bytes=nbytes) as outdir:
+        assert outdir is not None  # an --out was given
         real = realize(network, seeds)
         t_real = time.perf_counter()
         try:

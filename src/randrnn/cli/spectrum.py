@@ -13,55 +13,42 @@ from pathlib import Path
 
 import click
 
+from randrnn.cli._options import config_options, load_command_config
 from randrnn.cli._output import force_option, output_directory
 from randrnn.cli.run import theory_failure
-from randrnn.cli.simulate import load_config
 
 
 @click.command("spectrum")
-@click.argument("config", required=False, type=click.Path(exists=True, dir_okay=False))
+@config_options
 @click.option(
     "--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder."
 )
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a config value, e.g. ensemble.n=2000.",
-)
 @force_option
-def command(config: str | None, out: str, overrides: tuple[str, ...], force: bool) -> None:
+def command(config: str | None, overrides: tuple[str, ...], out: str, force: bool) -> None:
     """Eigenvalues of sampled E/I Jacobians vs the predicted support, edge and outliers."""
     from tqdm import tqdm
 
     from randrnn import io, report
-    from randrnn.experiments import THEORY_FAILURES, quiet_numerics
-    from randrnn.experiments.spectrum import (
-        DEFAULT_SPECTRUM_CONFIG,
-        check_spectrum_config,
-        count_realizations,
-        run_spectrum,
-    )
+    from randrnn.experiments import THEORY_FAILURES, quiet_numerics, spectrum
 
-    try:
-        cfg = check_spectrum_config(load_config(config, overrides, DEFAULT_SPECTRUM_CONFIG))
-        total = count_realizations(cfg)
-    except (ValueError, TypeError) as exc:
-        raise click.UsageError(str(exc)) from exc
-    n = int(cfg["ensemble"]["n"])
+    cfg = load_command_config("spectrum", config, overrides)  # exit 2 on a bad config
+    total = spectrum.count_realizations(cfg)
+    n = cfg.ensemble.n
     out_dir = Path(out)
     with output_directory(out, force=force, expected_bytes=16 * n * total + 8 * 2**20) as outdir:
+        assert outdir is not None  # --out always has a value
         try:
             with tqdm(total=total, desc="realizations", disable=not sys.stderr.isatty()) as bar:
-                result = run_spectrum(cfg, progress=bar.update)
+                result = spectrum.run_spectrum(cfg, progress=bar.update)
         except THEORY_FAILURES as exc:
             raise theory_failure(exc) from exc
         except (ValueError, TypeError) as exc:
             raise click.UsageError(str(exc)) from exc
         report.use_headless_backend()
+        from randrnn.plots import spectrum as spectrum_plots
+
         with outdir as staging, quiet_numerics():
             io.save_dataset(result.to_xarray(), staging / "spectrum.zarr")
-            report.write_spectrum_report(result, staging)
+            report.write_spectrum_report(result, staging, spectrum_plots.figures(result))
             io.write_json(result.summary(), staging / "summary.json")
     click.echo(f"{report.spectrum_headline(result)}. Report: {out_dir / 'report.html'}")

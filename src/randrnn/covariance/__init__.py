@@ -2,7 +2,7 @@ r"""Covariance matrices of one network realization from the linear-equivalent th
 
 A nonlinear rate network is replaced by a linear network with the same couplings, gain
 :math:`\mu_1` and an independent residual noise per unit whose power spectrum
-:math:`S_r(\omega)` comes from the DMFT (physics.md section 3; Clark, arXiv 2604.23489). The
+:math:`S_r(\omega)` comes from the DMFT (docs/theory.md section 3; Clark, arXiv 2604.23489). The
 functions here take those order parameters as inputs; they do not solve the DMFT.
 
 Residual statistics
@@ -12,6 +12,13 @@ Residual statistics
   analytically (:meth:`~ResidualStatistics.exponential`, :meth:`~ResidualStatistics.linear`),
   from samples (:meth:`~ResidualStatistics.from_samples`) or from a DMFT solution
   (:meth:`~ResidualStatistics.from_dmft`).
+
+Predictions for one realization of a network
+
+- :func:`predict_covariance` -- the entry point for a :class:`~randrnn.networks.RateNetwork`:
+  checks that the theory covers every property of the network (or refuses), takes noise and
+  time constant from it; returns a :class:`NetworkCovariancePrediction` (linear-equivalent
+  and, optionally, naive closure, which is reported as not applicable instead of raising).
 
 Predictions for one coupling matrix
 
@@ -36,6 +43,8 @@ from randrnn.covariance.dimension import linear_covariance_density as linear_cov
 from randrnn.covariance.dimension import participation_ratio as participation_ratio
 from randrnn.covariance.dimension import pr_per_n_iid as pr_per_n_iid
 from randrnn.covariance.naive import naive_closure_covariance as naive_closure_covariance
+from randrnn.covariance.network import NetworkCovariancePrediction as NetworkCovariancePrediction
+from randrnn.covariance.network import predict_covariance as predict_covariance
 from randrnn.covariance.prediction import CovariancePrediction as CovariancePrediction
 from randrnn.covariance.prediction import (
     linear_equivalent_covariance as linear_equivalent_covariance,
@@ -45,6 +54,7 @@ from randrnn.covariance.residual import ResidualStatistics as ResidualStatistics
 __all__ = [
     "COND_THRESHOLD",
     "CovariancePrediction",
+    "NetworkCovariancePrediction",
     "ResidualStatistics",
     "UnstableNetworkError",
     "linear_covariance_density",
@@ -52,4 +62,5 @@ __all__ = [
     "naive_closure_covariance",
     "participation_ratio",
     "pr_per_n_iid",
+    "predict_covariance",
 ]

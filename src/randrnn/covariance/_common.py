@@ -153,7 +153,7 @@ def _frequency_rule(poles: ComplexArray, n_gl: int = _GL_NODES) -> tuple[FloatAr
     Beyond :math:`W = 2\max|p|` the tail is mapped with :math:`u = W/\omega` onto two panels
     (all poles then lie at :math:`|u| \ge 2`).
     """
-    poles = np.unique(np.round(np.asarray(poles, dtype=complex), 12))
+    poles = np.unique(np.round(np.asarray(poles, dtype=np.complex128), 12))
     pr, pi = poles.real, np.abs(poles.imag)
     x0, w0 = _gauss_legendre(n_gl)
     big = max(2.0 * float(np.abs(poles).max()), 1.0)
@@ -178,7 +178,7 @@ def _resolvents(J: FloatArray, a: ComplexArray) -> ComplexArray:
     n = J.shape[0]
     eye = np.eye(n)
     A = eye[None, :, :] - a[:, None, None] * J[None, :, :]
-    return np.linalg.inv(A)
+    return np.asarray(np.linalg.inv(A), dtype=np.complex128)
 
 
 def _batch_size(n: int) -> int:

@@ -141,7 +141,7 @@ def pr_per_n_iid(
     mu1: float = 1.0,
     rate: float = 1.0,
 ) -> float:
-    r"""Large-N participation ratio per unit, PR/N, of an i.i.d. network (physics.md section 4).
+    r"""Large-N participation ratio per unit, PR/N, of an i.i.d. network (docs/theory.md section 4).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""The naive Gaussian closure (physics.md section 3).
+"""The naive Gaussian closure (docs/theory.md section 3).
 
 Computed for comparison with the linear-equivalent prediction.
 """
@@ -18,7 +18,7 @@ from randrnn.covariance._common import (
     _EigenBasis,
     _frequency_rule,
 )
-from randrnn.covariance.prediction import CovariancePrediction, _check_inputs
+from randrnn.covariance.prediction import CovariancePrediction, _check_inputs, _dimensionless
 from randrnn.covariance.residual import ResidualStatistics
 
 # ---------------------------------------------------------------------------------------------
@@ -37,7 +37,7 @@ def naive_closure_covariance(
 
     Treats every pair of preactivations as jointly Gaussian, so that
     :math:`C_{\phi,ij} = \mu_1^2 C_{x,ij}` for :math:`i \ne j`, with the diagonal set by the
-    DMFT, and :math:`C_x = (J C_\phi J^T + \sigma^2 I)/(1+\omega^2)` (physics.md section 3).
+    DMFT, and :math:`C_x = (J C_\phi J^T + \sigma^2 I)/(1+\omega^2)` (docs/theory.md section 3).
     Compared with :func:`linear_equivalent_covariance` it misses the cross terms
     :math:`aJC_\phi + \bar a C_\phi J^T`, already at first order in ``J``.
 
@@ -50,7 +50,8 @@ def naive_closure_covariance(
     sigma : float
         White-noise amplitude.
     tau : float
-        Time constant; only 1 is supported.
+        The time constant of every unit; ``residual`` is in the same time units (as for
+        :func:`linear_equivalent_covariance`, which also derives the rescaling).
 
     Returns
     -------
@@ -91,7 +92,7 @@ def naive_closure_covariance(
 
     - Jointly Gaussian preactivation pairs (the assumption that fails: residuals are
       independent across units, not Gaussian-coupled to :math:`x_j`).
-    - Diagonal from the mean-field residual spectrum; homogeneous units; ``tau = 1``.
+    - Diagonal from the mean-field residual spectrum; homogeneous units; one ``tau``.
     - Eigenbasis of ``J`` (no fallback for ill-conditioned eigenvectors).
 
     References
@@ -109,7 +110,8 @@ def naive_closure_covariance(
     >>> bool(np.allclose(naive.c_phi, exact.c_phi) and np.allclose(naive.c_x, exact.c_x))
     True
     """
-    Jm, sig = _check_inputs(J, residual, sigma, tau)
+    Jm, sig0, tau_f = _check_inputs(J, residual, sigma, tau)
+    res_s, sig = _dimensionless(residual, sig0, tau_f)  # time in units of tau from here on
     mu1 = residual.mu1
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -129,15 +131,15 @@ def naive_closure_covariance(
 
     t0 = time.perf_counter()
     beta_min = math.sqrt(max(1.0 - (mu1 * rho) ** 2, 1e-300))
-    w, wt = _frequency_rule(np.array([1j * beta_min, 1j, 1j * residual.rate]))
-    sr = np.asarray(residual.spectrum(w), dtype=float).reshape(w.shape)
+    w, wt = _frequency_rule(np.array([1j * beta_min, 1j, 1j * res_s.rate]))
+    sr = np.asarray(res_s.spectrum(w), dtype=float).reshape(w.shape)
     seconds["transforms"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     Z = lam[:, None] * lam.conj()[None, :]
     n = lam.size
-    k_phi = np.zeros((n, n), dtype=complex)
-    k_x = np.zeros((n, n), dtype=complex)
+    k_phi = np.zeros((n, n), dtype=np.complex128)
+    k_x = np.zeros((n, n), dtype=np.complex128)
     lor = 1.0 / (1.0 + w**2)
     for wf, srf, lf in zip(wt, sr, lor, strict=True):
         a2 = mu1**2 * lf
@@ -163,9 +165,10 @@ def naive_closure_covariance(
         seconds=seconds,
         n_freq=int(w.size),
         imag_residual=max(i1, i2),
-        sigma=sig,
+        sigma=sig0,
         residual=residual,
         spectra_freqs=np.zeros(0),
-        spectra_phi=np.zeros((0, n, n), dtype=complex),
-        spectra_x=np.zeros((0, n, n), dtype=complex),
+        spectra_phi=np.zeros((0, n, n), dtype=np.complex128),
+        spectra_x=np.zeros((0, n, n), dtype=np.complex128),
+        tau=tau_f,
     )

@@ -5,6 +5,7 @@ Two algorithms: the eigenbasis formula and frequency quadrature with LU solves.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from randrnn._typing import ComplexArray, FloatArray
-from randrnn._validation import check_array, check_in, check_nonnegative
+from randrnn._validation import check_array, check_in, check_nonnegative, check_positive, show
 from randrnn.covariance._common import (
     _REFERENCES,
     COND_THRESHOLD,
@@ -30,24 +31,78 @@ from randrnn.covariance.residual import ResidualStatistics
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_inputs(
-    J: ArrayLike, residual: ResidualStatistics, sigma: float, tau: Any
-) -> tuple[FloatArray, float]:
+def _check_coupling(J: ArrayLike) -> FloatArray:
+    """Return ``J`` as a non-empty real square float64 array (sparse input is densified)."""
+    if hasattr(J, "toarray"):
+        J = J.toarray()
+    if np.iscomplexobj(J):
+        raise TypeError(
+            f"`J` must be real; got a complex array (dtype {np.asarray(J).dtype}). The "
+            "covariance prediction is for real couplings: pass J.real if the imaginary part is "
+            "rounding."
+        )
     Jm = check_array("J", J)
     if Jm.ndim != 2 or Jm.shape[0] != Jm.shape[1] or Jm.shape[0] == 0:
         raise ValueError(f"`J` must be a non-empty square matrix; got shape {Jm.shape}.")
+    return Jm
+
+
+def _check_tau(tau: Any) -> float:
+    if isinstance(tau, (bool, np.bool_)) or np.ndim(tau) != 0:
+        raise ValueError(
+            f"`tau` must be one positive number (a scalar time constant); got {show(tau)}. "
+            "Per-unit time constants would need per-unit residual statistics, which the "
+            "linear-equivalent prediction does not have."
+        )
+    return check_positive("tau", tau)
+
+
+def _check_inputs(
+    J: ArrayLike, residual: ResidualStatistics, sigma: float, tau: Any
+) -> tuple[FloatArray, float, float]:
+    Jm = _check_coupling(J)
     if not isinstance(residual, ResidualStatistics):
         raise TypeError(
             "`residual` must be a ResidualStatistics (see ResidualStatistics.exponential, "
             f".from_samples, .from_dmft); got {type(residual).__name__}."
         )
     sig = check_nonnegative("sigma", sigma)
-    if np.ndim(tau) != 0 or float(tau) != 1.0:
-        raise ValueError(
-            f"`tau` must be 1 (a scalar); got {tau!r}. Heterogeneous or rescaled time "
-            "constants are not supported yet; measure time in units of tau."
+    return Jm, sig, _check_tau(tau)
+
+
+def _dimensionless(
+    residual: ResidualStatistics, sigma: float, tau: float
+) -> tuple[ResidualStatistics, float]:
+    r"""The residual statistics and noise amplitude of the network in units of ``tau``.
+
+    In time :math:`s = t/\tau` the network :math:`\tau\dot x = -x + J\phi + \sigma\xi(t)`
+    reads :math:`dx/ds = -x + J\phi + (\sigma/\sqrt\tau)\,\xi'(s)` (white noise of unit
+    intensity in :math:`s`, since :math:`\delta(\tau\,\Delta s) = \delta(\Delta s)/\tau`),
+    and the residual autocovariance :math:`s_r(t)` becomes :math:`s_r(\tau s)`, whose Laplace
+    transform is :math:`S(\alpha/\tau)/\tau` and power spectrum :math:`S_r(w/\tau)/\tau`.
+    Equal-time covariances do not depend on the time unit.
+    """
+    if tau == 1.0:
+        return residual, sigma
+    lap, spec = residual.laplace, residual.spectrum
+
+    def laplace(alpha: ComplexArray) -> ComplexArray:
+        return (
+            np.asarray(lap(np.asarray(alpha, dtype=np.complex128) / tau), dtype=np.complex128) / tau
         )
-    return Jm, sig
+
+    def spectrum(w: FloatArray) -> FloatArray:
+        return np.asarray(spec(np.asarray(w, dtype=float) / tau), dtype=float) / tau
+
+    scaled = ResidualStatistics(
+        mu1=residual.mu1,
+        s_r0=residual.s_r0,
+        laplace=laplace,
+        spectrum=spectrum,
+        rate=residual.rate * tau,
+        description=f"{residual.description} in units of tau={tau!r}",
+    )
+    return scaled, sigma / math.sqrt(tau)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -79,11 +134,13 @@ class CovariancePrediction:
     sigma : float
         White-noise amplitude used.
     residual : ResidualStatistics
-        The residual statistics used.
+        The residual statistics used (in the network's time units).
     spectra_freqs : (f,) ndarray
         Frequencies at which cross-spectral matrices were requested.
     spectra_phi, spectra_x : (f, n, n) ndarray
         Cross-spectral matrices :math:`C_\phi(\omega)`, :math:`C_x(\omega)` (complex).
+    tau : float
+        Time constant of the network (one for all units).
     references : tuple of str
         Keys of :data:`randrnn.references.REFERENCES`.
     """
@@ -103,6 +160,7 @@ class CovariancePrediction:
     spectra_freqs: FloatArray
     spectra_phi: ComplexArray
     spectra_x: ComplexArray
+    tau: float = 1.0
     references: tuple[str, ...] = _REFERENCES
 
     @property
@@ -144,6 +202,7 @@ class CovariancePrediction:
             "n_freq": self.n_freq,
             "imag_residual": self.imag_residual,
             "sigma": self.sigma,
+            "tau": self.tau,
             "mu1": self.residual.mu1,
             "s_r0": self.residual.s_r0,
             "residual": self.residual.description,
@@ -185,7 +244,9 @@ def linear_equivalent_covariance(
     sigma : float
         White-noise amplitude :math:`\sigma \ge 0`.
     tau : float
-        Time constant; only 1 is supported (time in units of tau).
+        The time constant of every unit, :math:`\tau\dot x = -x + J\phi + \sigma\xi`;
+        ``residual`` and ``freqs`` are in the same time units (as
+        :meth:`ResidualStatistics.from_dmft` of a DMFT of this network gives them).
     method : {"auto", "eigen", "quadrature"}
         ``"eigen"``: exact frequency integral in the eigenbasis of ``J``. ``"quadrature"``:
         frequency quadrature with LU solves, robust to ill-conditioned eigenvectors. ``"auto"``:
@@ -204,11 +265,14 @@ def linear_equivalent_covariance(
     UnstableNetworkError
         If :math:`\operatorname{Re}(1 - \mu_1 \lambda_k) \le 0` for an eigenvalue of ``J``.
     ValueError
-        For a non-square ``J``, negative ``sigma``, ``tau != 1`` or an unknown ``method``.
+        For a non-square ``J``, negative ``sigma``, a ``tau`` that is not one positive number
+        (per-unit time constants are not covered) or an unknown ``method``.
+    TypeError
+        For a complex ``J``, or ``residual`` that is not a :class:`ResidualStatistics`.
 
     Notes
     -----
-    **Model** (physics.md section 3; Clark [1]_, linear-equivalence ansatz of Shen & Hu [2]_).
+    **Model** (docs/theory.md section 3; Clark [1]_, linear-equivalence ansatz of Shen & Hu [2]_).
     With :math:`a(\omega) = \mu_1/(1+i\omega)` and :math:`R(\omega) = (I - aJ)^{-1}`, Fourier
     transforming :math:`\dot x = -x + J\phi + \sigma\xi` and inserting
     :math:`\phi = \mu_1 x + r` gives :math:`(1 + i\omega - \mu_1 J)\hat x = J\hat r +
@@ -272,7 +336,7 @@ def linear_equivalent_covariance(
         K^{x\phi}_{kl} &= \frac{\lambda_k\,[(1+\alpha_k)S(\alpha_k) + (1-\bar\alpha_l)
             \overline{S(\alpha_l)}] + \mu_1\sigma^2}{\alpha_k+\bar\alpha_l}.
 
-    The :math:`K^\phi` residual part is the formula of physics.md section 3 (verified here
+    The :math:`K^\phi` residual part is the formula of docs/theory.md section 3 (verified here
     numerically against quadrature); :math:`S(\bar\alpha) = \overline{S(\alpha)}` because
     :math:`s_r` is real, so only the n values :math:`S(\alpha_k)` are needed. For real ``J``
     the congruences are assembled in real arithmetic (``_EigenBasis``): cost
@@ -294,7 +358,12 @@ def linear_equivalent_covariance(
       prediction carries :math:`O(1/N)`-relative errors; it improves with N, slowly when
       :math:`g\mu_1 \to 1` (roughly N must exceed :math:`(1-g\mu_1)^{-2}`).
     - Homogeneous units: one :math:`\mu_1` and one :math:`S_r` for all units; stationarity.
-    - ``tau = 1``; additive white noise independent across units.
+    - One time constant for all units. It only sets the time unit: in :math:`s = t/\tau`
+      the network has unit time constant, noise :math:`\sigma/\sqrt\tau` and residual
+      :math:`s_r(\tau s)`, so the equal-time covariances are those of the :math:`\tau = 1`
+      formulas with these (a linear network with noise then solves
+      :math:`(J - I)C + C(J - I)^T + (\sigma^2/\tau) I = 0`).
+    - Additive white noise independent across units.
     - Connected covariances only (the static mean :math:`\mu_0` drops out).
 
     References
@@ -315,10 +384,11 @@ def linear_equivalent_covariance(
     >>> bool(np.allclose(pred.c_x, lyap) and np.allclose(pred.c_phi, lyap)), pred.method
     (True, 'eigen')
     """
-    Jm, sig = _check_inputs(J, residual, sigma, tau)
+    Jm, sig, tau_f = _check_inputs(J, residual, sigma, tau)
     check_in("method", method, ["auto", "eigen", "quadrature"])
     fr = check_array("freqs", freqs, shape=(None,))
     mu1 = residual.mu1
+    res_s, sig_s = _dimensionless(residual, sig, tau_f)  # time in units of tau from here on
     n = Jm.shape[0]
     seconds: dict[str, float] = {}
 
@@ -341,17 +411,20 @@ def linear_equivalent_covariance(
     n_freq = 0
     if method_used == "eigen":
         assert basis is not None
-        c_phi, c_x, c_xphi, imag, tt, ta = _eigen_covariances(basis, alpha, residual, sig)
+        c_phi, c_x, c_xphi, imag, tt, ta = _eigen_covariances(basis, alpha, res_s, sig_s)
         seconds["transforms"], seconds["assembly"] = tt, ta
     else:
-        c_phi, c_x, c_xphi, imag, tt, ta, n_freq = _quadrature_covariances(Jm, alpha, residual, sig)
+        c_phi, c_x, c_xphi, imag, tt, ta, n_freq = _quadrature_covariances(Jm, alpha, res_s, sig_s)
         seconds["transforms"], seconds["assembly"] = tt, ta
 
-    spectra_phi = np.zeros((0, n, n), dtype=complex)
-    spectra_x = np.zeros((0, n, n), dtype=complex)
+    spectra_phi: ComplexArray = np.zeros((0, n, n), dtype=np.complex128)
+    spectra_x: ComplexArray = np.zeros((0, n, n), dtype=np.complex128)
     if fr.size:
         t0 = time.perf_counter()
-        spectra_phi, spectra_x = _spectral_matrices(Jm, residual, sig, fr)
+        # a spectrum in the network's units: C(w) = tau C_s(w tau) (density per unit frequency)
+        spectra_phi, spectra_x = _spectral_matrices(Jm, res_s, sig_s, fr * tau_f)
+        spectra_phi *= tau_f
+        spectra_x *= tau_f
         seconds["spectra"] = time.perf_counter() - t0
 
     return CovariancePrediction(
@@ -370,6 +443,7 @@ def linear_equivalent_covariance(
         spectra_freqs=fr,
         spectra_phi=spectra_phi,
         spectra_x=spectra_x,
+        tau=tau_f,
     )
 
 
@@ -379,7 +453,7 @@ def _eigen_covariances(
     mu1, s0 = residual.mu1, residual.s_r0
     lam = basis.lam
     t0 = time.perf_counter()
-    S = np.asarray(residual.laplace(alpha), dtype=complex).reshape(alpha.shape)
+    S = np.asarray(residual.laplace(alpha), dtype=np.complex128).reshape(alpha.shape)
     t_transforms = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -416,9 +490,9 @@ def _quadrature_covariances(
 
     t0 = time.perf_counter()
     eye = np.eye(n)
-    acc_phi = np.zeros((n, n), dtype=complex)
-    acc_x = np.zeros((n, n), dtype=complex)
-    acc_xphi = np.zeros((n, n), dtype=complex)
+    acc_phi = np.zeros((n, n), dtype=np.complex128)
+    acc_x = np.zeros((n, n), dtype=np.complex128)
+    acc_xphi = np.zeros((n, n), dtype=np.complex128)
     a_all = mu1 / (1.0 + 1j * w)
     lor = 1.0 / (1.0 + w**2)
     step = _batch_size(n)
@@ -452,8 +526,8 @@ def _spectral_matrices(
     eye = np.eye(n)
     a = mu1 / (1.0 + 1j * freqs)
     sr = np.asarray(residual.spectrum(freqs), dtype=float).reshape(freqs.shape)
-    out_phi = np.empty((freqs.size, n, n), dtype=complex)
-    out_x = np.empty((freqs.size, n, n), dtype=complex)
+    out_phi = np.empty((freqs.size, n, n), dtype=np.complex128)
+    out_x = np.empty((freqs.size, n, n), dtype=np.complex128)
     for f in range(freqs.size):
         R = np.linalg.inv(eye - a[f] * J)
         RRh = R @ R.conj().T

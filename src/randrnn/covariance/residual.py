@@ -1,4 +1,4 @@
-"""Residual statistics of the linear-equivalent network (physics.md section 3).
+"""Residual statistics of the linear-equivalent network (docs/theory.md section 3).
 
 Gain, residual autocorrelation, its Laplace transform and its power spectrum.
 """
@@ -23,7 +23,7 @@ from randrnn._validation import check_array, check_in, check_nonnegative, check_
 
 def _phi2(z: ComplexArray) -> ComplexArray:
     """Return ``(exp(-z) - 1 + z) / z**2``, accurate also for small ``|z|``."""
-    z = np.asarray(z, dtype=complex)
+    z = np.asarray(z, dtype=np.complex128)
     out = np.empty_like(z)
     small = np.abs(z) < 0.1
     zs = z[small]
@@ -39,7 +39,7 @@ def _phi2(z: ComplexArray) -> ComplexArray:
 
 def _sinc2(z: ComplexArray) -> ComplexArray:
     """Return ``(sinh(z/2) / (z/2))**2`` with the removable singularity at 0 filled."""
-    z = np.asarray(z, dtype=complex)
+    z = np.asarray(z, dtype=np.complex128)
     half = 0.5 * z
     out = np.ones_like(z)
     nz = np.abs(half) > 1e-8
@@ -55,12 +55,12 @@ def _piecewise_linear_laplace(
     ``values[j]`` is the function at ``t = j dt``; beyond the last lag the function continues as
     ``values[-1] * exp(-tail_rate (t - T))`` if ``tail_rate`` is given, else as zero.
     """
-    a = np.asarray(alpha, dtype=complex)
+    a = np.asarray(alpha, dtype=np.complex128)
     shape = a.shape
     a = a.ravel()
     m = values.size
     t_end = (m - 1) * dt
-    out = np.zeros(a.shape, dtype=complex)
+    out = np.zeros(a.shape, dtype=np.complex128)
     # chunk over alpha so that the (chunk, m) exponential table stays ~ 32 MB
     chunk = max(1, int(2_000_000 // max(m, 1)))
     t = dt * np.arange(m)
@@ -89,13 +89,17 @@ class ResidualStatistics:
     r"""Second-order statistics of the residual :math:`r_i = \phi_i - \mu_0 - \mu_1 x_i`.
 
     The linear-equivalent theory needs the gain :math:`\mu_1 = E[\phi'(x)]` and the residual
-    autocovariance :math:`s_r(t) = C(t) - \mu_1^2 \Delta(t)` (physics.md section 3) through
+    autocovariance :math:`s_r(t) = C(t) - \mu_1^2 \Delta(t)` (docs/theory.md section 3) through
 
     - ``s_r0`` :math:`= s_r(0)`,
     - ``laplace(alpha)`` :math:`= S(\alpha) = \int_0^\infty s_r(t)\,e^{-\alpha t}\,dt` for complex
       :math:`\alpha` with :math:`\operatorname{Re}\alpha > 0` (vectorised over an array),
     - ``spectrum(w)`` :math:`= S_r(\omega) = \int s_r(t) e^{-i\omega t} dt = 2\operatorname{Re}
       S(i\omega)`, real and even (vectorised).
+
+    Times and frequencies are in the network's units (``tau`` included), as a DMFT solution of
+    the network gives them; the predictions convert to units of ``tau`` with their ``tau``
+    argument.
 
     Parameters
     ----------
@@ -166,7 +170,7 @@ class ResidualStatistics:
         kap = check_positive("rate", rate)
 
         def laplace(alpha: ComplexArray) -> ComplexArray:
-            return amp / (np.asarray(alpha, dtype=complex) + kap)
+            return amp / (np.asarray(alpha, dtype=np.complex128) + kap)
 
         def spectrum(w: FloatArray) -> FloatArray:
             w = np.asarray(w, dtype=float)
@@ -197,7 +201,7 @@ class ResidualStatistics:
         """
 
         def laplace(alpha: ComplexArray) -> ComplexArray:
-            return np.zeros(np.shape(alpha), dtype=complex)
+            return np.zeros(np.shape(alpha), dtype=np.complex128)
 
         def spectrum(w: FloatArray) -> FloatArray:
             return np.zeros(np.shape(w), dtype=float)
@@ -316,8 +320,8 @@ class ResidualStatistics:
             # S_r(w) = 2 Re S(0+ + i w): the same transform as the eigenbasis formula uses, so
             # the two algorithms integrate one and the same residual (the piecewise-linear
             # interpolant of the samples misses the analytic kink and tail corrections)
-            w = np.abs(np.asarray(w, dtype=float))
-            return 2.0 * np.real(laplace(_SPECTRUM_EPS + 1j * w))
+            wa = np.abs(np.asarray(w, dtype=float))
+            return 2.0 * np.real(laplace(_SPECTRUM_EPS + 1j * wa))
 
         return cls(
             mu1=base.mu1,

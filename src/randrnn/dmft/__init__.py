@@ -1,4 +1,4 @@
-r"""Dynamical mean-field theory (DMFT) of random rate networks (physics.md section 2).
+r"""Dynamical mean-field theory (DMFT) of random rate networks (docs/theory.md section 2).
 
 Stationary state of the i.i.d. Gaussian network:
 

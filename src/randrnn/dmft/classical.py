@@ -6,7 +6,7 @@ potential :math:`V(\Delta) = -\Delta^2/2 + g^2 F(\Delta)`, with
 :math:`F(D) = E[\Phi(u)\Phi(v)]` (:math:`\Phi' = \phi`; variance :math:`\Delta_0`,
 covariance :math:`D`). The decaying solution starts at rest at :math:`\Delta_0` and reaches
 :math:`0` as :math:`t\to\infty`, so energy conservation :math:`V(\Delta_0) = V(0)` fixes
-:math:`\Delta_0` by a one-dimensional root (physics.md section 2). It shares no code with the
+:math:`\Delta_0` by a one-dimensional root (docs/theory.md section 2). It shares no code with the
 FFT solver except the Gaussian expectations, and serves as its independent check.
 
 - :func:`solve_classical` -- :math:`\Delta_0` and :math:`\Delta(t)`; returns a
@@ -207,7 +207,7 @@ def solve_classical(
 
     Notes
     -----
-    Implements Eqs. (5)-(7) of [1]_ (physics.md section 2). With :math:`\Phi` even,
+    Implements Eqs. (5)-(7) of [1]_ (docs/theory.md section 2). With :math:`\Phi` even,
     :math:`F(\Delta_0) = E[\Phi^2]` and :math:`F(0) = E[\Phi]^2`, so
     :math:`V(\Delta_0) = V(0)` reads
 

@@ -1,7 +1,7 @@
 r"""Stationary dynamical mean-field theory of the i.i.d. Gaussian rate network.
 
 Solves the self-consistent equation for the population autocovariance of the preactivations
-(physics.md section 2; Sompolinsky, Crisanti & Sommers 1988, Eq. (4)),
+(docs/theory.md section 2; Sompolinsky, Crisanti & Sommers 1988, Eq. (4)),
 
 .. math:: (1 - \partial_t^2)\,\Delta(t) = g^2\,C(\Delta(t); \Delta_0) + \sigma^2\delta(t)
           + \sigma_b^2 ,
@@ -76,6 +76,10 @@ class FixedPoint:
         Largest lag the grid may grow to while waiting for :math:`\Delta(t)` to decay.
     adapt_grid : bool
         Extend the grid until the dynamic autocovariance has decayed below ``tol``.
+    classical_start : bool
+        For odd phi in the chaotic regime, start from the classical-particle solution (robust
+        near the transition). False iterates from the generic start only, which keeps the
+        iteration independent of :func:`solve_classical` (the cross-check in the tests).
 
     Examples
     --------
@@ -91,6 +95,7 @@ class FixedPoint:
     t_max: float | None = None
     t_max_limit: float = 20000.0
     adapt_grid: bool = True
+    classical_start: bool = True
 
     def __post_init__(self) -> None:
         check_in("method", self.method, ("newton", "anderson", "damped"))
@@ -111,7 +116,7 @@ class FixedPoint:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class StationarySolution:
-    r"""Stationary DMFT solution (physics.md section 2).
+    r"""Stationary DMFT solution (docs/theory.md section 2).
 
     All times are in the units of the network (``tau`` included); spectra use
     :math:`F(\omega) = \int f(t) e^{-i\omega t}\,dt`.
@@ -138,7 +143,7 @@ class StationarySolution:
         :math:`E[\phi]`, :math:`E[\phi']` and :math:`E[\phi^2] = C(0)` over
         :math:`x \sim \mathcal N(0, \Delta_0)`.
     s_r, s_r_hat : (m,) ndarray
-        Residual autocorrelation of the linear-equivalent decomposition (physics.md section 3)
+        Residual autocorrelation of the linear-equivalent decomposition (docs/theory.md section 3)
         of the *connected* (temporal) parts,
         :math:`s_r(t) = [C(t) - C_\infty] - \mu_1^2\,[\Delta(t) - \Delta_\infty]`, and its
         spectrum. The static parts (per-unit means, quenched) are excluded because the
@@ -225,7 +230,7 @@ class StationarySolution:
         accurate for smooth :math:`s_r`); the white-noise kinks at :math:`t = 0`
         (:math:`|t|` and :math:`|t|^3` terms) are carried by analytic functions with known
         transforms, and the part beyond ``t_max`` by its exponential tail. Used by the
-        eigenmode form of the linear-equivalent covariance, physics.md section 3,
+        eigenmode form of the linear-equivalent covariance, docs/theory.md section 3,
         :math:`P(\alpha) = (1-\alpha^2) S(\alpha) + \alpha s_r(0)`.
 
         **Assumptions and approximations**
@@ -602,18 +607,22 @@ def _starts(
     t_max: float,
     limit: float,
     tol: float,
+    classical_start: bool = True,
 ) -> Iterator[tuple[_Problem, FloatArray, float]]:
     """Grids and starts of the iteration, best first; with the lag length the tail needs.
 
-    Without noise or input, for odd phi in the chaotic regime: the classical-particle solution
-    (exact up to discretisation). Otherwise the generic start; if that fails, the noise-free
-    classical solution (near the transition with weak noise it is much closer than the generic
-    start), then the generic start on a grid eight times longer (a correlation time beyond the
-    default grid). The needed length is 0 when it is not known in advance.
+    For odd phi in the chaotic regime, the noise-free classical-particle solution (exact up to
+    discretisation without noise or input, and close to the solution when they are weak: near
+    the transition the generic start is far from it, as the width of Delta(t) diverges like
+    1/(g - 1)); otherwise, or when that fails, the generic start; then the generic start on a
+    grid eight times longer (a correlation time beyond the default grid). The needed length is
+    0 when it is not known in advance.
     """
     noisy = s2 > 0 or sb2 > 0
-    classical = _classical_start(phi, g)
-    if noisy or classical is None:
+    classical = _classical_start(phi, g) if classical_start else None
+    # weak noise and input (compared with the chaotic Delta0) leave the classical start close
+    weak = classical is not None and 0.5 * s2 + sb2 <= 0.1 * classical[0]
+    if not weak:
         prob = _grid(phi, g, s2, sb2, dt, t_max)
         yield prob, _initial_guess(prob, g), 0.0
     if classical is not None:
@@ -621,14 +630,22 @@ def _starts(
         target = 0.1 * tol * max(d0, 1.0)
         d_stop = float(profile(t_stop)[0])
         needed = t_stop + math.log(max(d_stop, target) / target) / k + 10.0
-        prob = _grid(phi, g, s2, sb2, dt, min(max(t_max, needed), limit))
+        length = needed
+        if noisy:  # noise and input raise Delta0, hence the tail's decay rate: a shorter grid
+            d0_est = d0 + 0.5 * s2 + sb2
+            k_est = math.sqrt(max(1.0 - (g * gaussian.gain(phi, d0_est)) ** 2, k * k))
+            length = math.log(max(d0_est, target) / target) / k_est + 10.0
+        prob = _grid(phi, g, s2, sb2, dt, min(max(t_max, length), limit))
         t = prob.t
         inside = t <= t_stop
         d = np.empty(t.size)
         d[inside] = profile(t[inside])[0]
         d[~inside] = d_stop * np.exp(-k * (t[~inside] - t_stop))
-        # with noise the tail decays faster than without: the needed length is an upper bound
+        # with noise the tail decays faster than without: no length is required in advance
         yield prob, np.concatenate([d, [sb2]]), 0.0 if noisy else needed
+    if weak and noisy:
+        prob = _grid(phi, g, s2, sb2, dt, t_max)
+        yield prob, _initial_guess(prob, g), 0.0
     if noisy and 8.0 * t_max <= limit:
         prob = _grid(phi, g, s2, sb2, dt, 8.0 * t_max)
         yield prob, _initial_guess(prob, g), 0.0
@@ -756,20 +773,23 @@ def solve_stationary(
     Finds the self-consistent autocovariance :math:`\Delta(t)` of the preactivations of a
     large random network with couplings :math:`J_{ij}\sim\mathcal N(0, g^2/N)`, white noise of
     amplitude :math:`\sigma` and i.i.d. static input of standard deviation :math:`\sigma_b`
-    (physics.md sections 1-2). Covers the quiescent fixed point, static (input-driven) fixed
+    (docs/theory.md sections 1-2). Covers the quiescent fixed point, static (input-driven) fixed
     points, chaos and noise-driven fluctuations, for any nonlinearity.
 
     Parameters
     ----------
     network : RateNetwork
-        Spec with a :class:`~randrnn.ensembles.GaussianEnsemble` and a scalar ``tau``.
+        Spec with one population of i.i.d. zero-mean couplings (read from
+        ``network.ensemble.statistics()``: a :class:`~randrnn.ensembles.GaussianEnsemble` with
+        ``eta = 0``) and one ``tau`` for all units.
     tol : float
         Tolerance on the residual of the discrete self-consistency map (see
-        :attr:`StationarySolution.residual`).
+        :attr:`StationarySolution.residual`); at least 3.6e-15 (float64 rounding).
     solver : FixedPoint, optional
         Iteration and grid settings.
     on_failure : {"raise", "warn", "return"}
-        What to do if the solver does not converge or finds a negative spectrum.
+        What to do if the solver does not converge, finds a negative spectrum, or there is no
+        stationary state (regime ``"divergent"``).
 
     Returns
     -------
@@ -779,23 +799,29 @@ def solve_stationary(
     Raises
     ------
     TypeError
-        If the ensemble is not a ``GaussianEnsemble``.
+        If the ensemble is not one population of i.i.d. zero-mean couplings; the message names
+        what it has instead (populations, block means, symmetry, low rank, sparseness) and the
+        theory that would be needed.
     ValueError
-        If ``tau`` is per unit or an argument is invalid.
+        If ``tau`` differs between units, ``tol`` is below float64 resolution, or an argument
+        is invalid.
     ConvergenceError
-        If the residual stays above ``tol`` (``on_failure="raise"``), or the solution has a
-        negative power spectrum.
+        With ``on_failure="raise"``: if the residual stays above ``tol`` (from every start),
+        the solution has a negative power spectrum, the autocovariance needs lags beyond
+        ``solver.t_max_limit`` to decay (said before iterating when it is known in advance),
+        or there is no stationary state (unbounded :math:`\phi` with
+        :math:`g^2 E[\phi'^2] \ge 1` at large amplitude: ReLU at :math:`g \ge \sqrt 2`,
+        linear at :math:`g \ge 1`).
 
     Warns
     -----
     RegimeWarning
-        For ReLU or linear :math:`\phi` with :math:`g^2 E[\phi'^2] \ge 1` (activity grows
-        without bound: no stationary state), when the iteration settles on the unstable
-        quiescent state, and for a static input vector with a nonzero mean.
+        With ``on_failure="warn"`` for the failures above; when the iteration settles on the
+        unstable quiescent state; for a static input vector with a nonzero mean.
 
     Notes
     -----
-    Implements Eq. (4) of [1]_ generalised to noise and static input (physics.md section 2):
+    Implements Eq. (4) of [1]_ generalised to noise and static input (docs/theory.md section 2):
 
     .. math:: (1 - \partial_t^2)\,\Delta(t) = g^2\, C(\Delta(t); \Delta_0)
               + \sigma^2 \delta(t) + \sigma_b^2 ,
@@ -819,13 +845,26 @@ def solve_stationary(
     solution lies); a converged solution whose spectrum :math:`\hat C` is negative beyond
     roundoff is rejected.
 
+    Starts, best first: for odd :math:`\phi` with a closed-form antiderivative above the
+    transition, the noise-free classical-particle solution (:func:`solve_classical`'s energy
+    root and equation of motion, with the analytic tail :math:`e^{-kt}`,
+    :math:`k = \sqrt{1 - g^2 E[\phi']^2}`) on a grid as long as that tail needs: exact up to
+    discretisation without noise, and close with weak noise. Near :math:`g = 1` the width of
+    :math:`\Delta(t)` grows like :math:`1/(g-1)` and a generic start on a short grid is far
+    from the solution, which is where Newton's method used to fail. Otherwise, or if that
+    start fails, a generic :math:`\mathrm{sech}^2` profile, then the same on a grid eight
+    times longer. Grids grow by the analytic tail rate :math:`\sqrt{1 - g^2
+    C'(\Delta_\infty)}`.
+
     **Assumptions and approximations**
 
-    - :math:`N \to \infty`; self-averaging over :math:`J`; i.i.d. zero-mean Gaussian
-      couplings (``TypeError`` otherwise).
+    - Self-averaging over :math:`J`; i.i.d. zero-mean couplings (``TypeError`` otherwise).
     - One time constant (``ValueError`` for per-unit ``tau``; ``tau`` rescales time).
-    - A stationary state exists: for unbounded :math:`\phi` (ReLU, linear) this needs
-      :math:`g^2 E[\phi'^2] < 1` (``RegimeWarning``).
+    - :math:`N \to \infty`: ``ensemble.n`` and ``allow_self_coupling`` (an :math:`O(1/N)`
+      change of each unit's input) do not enter the solution.
+    - A stationary state exists: for unbounded :math:`\phi` (``phi.is_bounded`` False) this
+      needs :math:`g^2 E[\phi'^2] < 1` at large amplitude (regime ``"divergent"``
+      otherwise).
     - Static input zero-mean i.i.d. (``RegimeWarning`` for a vector with a clear mean).
     - Residual measured for the discrete map; the lag-grid discretisation error is
       spectrally small without noise and :math:`O(dt^5)` with noise.
@@ -878,12 +917,15 @@ def solve_stationary(
             f"no stationary state: g^2 E[phi'^2] = {growth:.3g} >= 1 at large amplitude for "
             f"the unbounded {phi.name} (g = {g:g}); activity grows without bound",
         )
-        sol = _assemble(network, prob, u, it, 0, tol, solver, tau, g, start, regime="divergent")
+        sol = _assemble(network, prob, u, it, 0, tol, solver, tau, g, start, divergent=True)
         return _on_failure(sol, on_failure)
     with threadpool_limits(limits=1, user_api="blas"):
         n_iter = 0
         tried: list[str] = []
-        for prob, u, needed in _starts(phi, g, s2, sb2, dt=dt, t_max=t_max, limit=limit, tol=tol):
+        for prob, u, needed in _starts(
+            phi, g, s2, sb2, dt=dt, t_max=t_max, limit=limit, tol=tol,
+            classical_start=solver.classical_start,
+        ):
             if needed > limit:
                 it = _solvers.IterationResult(
                     u,
@@ -949,9 +991,9 @@ def _assemble(
     g: float,
     start: float,
     *,
-    regime: Regime | None = None,
+    divergent: bool = False,
 ) -> StationarySolution:
-    if regime == "divergent":
+    if divergent:
         return _divergent(network, prob, it, tol, solver, tau, start)
     p = prob.pieces(u)
     d = u[:-1]

@@ -71,6 +71,9 @@ from randrnn.ensembles.jacobian import (
     as_jacobian_ensemble as as_jacobian_ensemble,
 )
 from randrnn.ensembles.jacobian import (
+    default_ei as default_ei,
+)
+from randrnn.ensembles.jacobian import (
     vary as vary,
 )
 from randrnn.ensembles.lowrank import GaussianMixture as GaussianMixture
@@ -97,6 +100,7 @@ __all__ = [
     "Samples",
     "Uniform",
     "as_jacobian_ensemble",
+    "default_ei",
     "distribution_from_config",
     "ensemble_from_config",
     "vary",

@@ -242,7 +242,7 @@ def ensemble_from_config(config: dict[str, Any]) -> AbstractEnsemble:
         )
     cfg = dict(config)
     kind = cfg.pop("kind", "gaussian")
-    if kind not in ENSEMBLES:
+    if not isinstance(kind, str) or kind not in ENSEMBLES:
         raise ValueError(f"`ensemble.kind` must be one of {sorted(ENSEMBLES)}; got {kind!r}.")
     cls = ENSEMBLES[kind]
     valid = sorted(f for f in cls.__dataclass_fields__ if not f.startswith("_"))  # type: ignore[attr-defined]

@@ -354,11 +354,13 @@ class BlockEnsemble(AbstractEnsemble):
             The spec.
         """
         f = check_fraction("fraction_excitatory", fraction_excitatory)
+        we = distribution_from_config(weight_e, name="weight_e")
+        wi = distribution_from_config(weight_i, name="weight_i")
         return cls(
             n=n,
             fractions=(f, 1.0 - f),
             signs=(1, -1),
             connectivity=((p_ee, p_ei), (p_ie, p_ii)),
-            weights=((weight_e, weight_i), (weight_e, weight_i)),
+            weights=((we, wi), (we, wi)),
             keep_mean=keep_mean,
         )

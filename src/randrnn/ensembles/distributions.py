@@ -444,12 +444,14 @@ def distribution_from_config(config: Any, *, name: str = "distribution") -> Abst
     if isinstance(config, AbstractDistribution):
         return config
     if isinstance(config, (int, float, np.integer, np.floating)) and not isinstance(config, bool):
+        if not (math.isfinite(config) and config >= 0):
+            raise ValueError(f"`{name}` must be a finite number >= 0; got {config!r}.")
         return Fixed(value=float(config))
     if not isinstance(config, dict):
         raise TypeError(f"`{name}` must be a number or a table with a `kind` key; got {config!r}.")
     cfg = dict(config)
     kind = cfg.pop("kind", None)
-    if kind not in DISTRIBUTIONS:
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
         raise ValueError(f"`{name}.kind` must be one of {sorted(DISTRIBUTIONS)}; got {kind!r}.")
     cls = DISTRIBUTIONS[kind]
     valid = sorted(cls.__dataclass_fields__)  # type: ignore[attr-defined]

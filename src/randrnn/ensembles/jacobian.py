@@ -25,6 +25,9 @@ from randrnn.ensembles.block import BlockEnsemble
 from randrnn.ensembles.distributions import (
     AbstractDistribution,
     Fixed,
+    HalfNormal,
+    LogNormal,
+    Uniform,
     _as_tuple,
     distribution_from_config,
 )
@@ -325,7 +328,51 @@ class JacobianEnsemble:
             weight_i=weight_i,
             keep_mean=keep_mean,
         )
-        return cls(coupling=coupling, tau=(tau_e, tau_i), gain=(gain_e, gain_i))
+        tau = _per_population("tau", (tau_e, tau_i), 2)
+        gain = _per_population("gain", (gain_e, gain_i), 2)
+        return cls(coupling=coupling, tau=tau, gain=gain)
+
+
+def default_ei(n: int = 1000, *, keep_mean: bool = False) -> JacobianEnsemble:
+    r"""The reference E/I Jacobian ensemble (``randrnn spectrum``'s default, the benchmarks' and
+    the validation tests').
+
+    Pruned excitatory periphery (:math:`p_{EE} = 0.05`, other blocks 0.2), half-normal E and
+    broad lognormal I weight magnitudes (scale 2.4), lognormal inhibitory timescales (median 3),
+    uniform gains on [0.5, 1.5]; close to marginal stability (:math:`\rho(M(0)) = 1.4`).
+
+    Parameters
+    ----------
+    n : int
+        Number of units.
+    keep_mean : bool
+        Keep the block means (outliers) or remove them.
+
+    Returns
+    -------
+    JacobianEnsemble
+        The spec.
+
+    Examples
+    --------
+    >>> default_ei(500).sizes
+    (400, 100)
+    """
+    ws = 2.4
+    return JacobianEnsemble.excitatory_inhibitory(
+        n=n,
+        p_ee=0.05,
+        p_ei=0.2,
+        p_ie=0.2,
+        p_ii=0.2,
+        weight_e=HalfNormal(scale=ws),
+        weight_i=LogNormal(median=ws, sigma=0.8),
+        tau_e=1.0,
+        tau_i=LogNormal(median=3.0, sigma=0.5),
+        gain_e=Uniform(low=0.5, high=1.5),
+        gain_i=Uniform(low=0.5, high=1.5),
+        keep_mean=keep_mean,
+    )
 
 
 def as_jacobian_ensemble(obj: Any) -> JacobianEnsemble:
@@ -425,4 +472,6 @@ def vary(ensemble: JacobianEnsemble, statistic: str, value: float) -> JacobianEn
         return dataclasses.replace(ensemble, coupling=coupling)
     key = statistic.split("_")[0]
     dists = tuple(d if isinstance(d, Fixed) else d.with_spread(v) for d in getattr(ensemble, key))
-    return dataclasses.replace(ensemble, **{key: dists})
+    if key == "tau":
+        return dataclasses.replace(ensemble, tau=dists)
+    return dataclasses.replace(ensemble, gain=dists)

@@ -18,17 +18,15 @@ from __future__ import annotations
 from randrnn.experiments._common import THEORY_FAILURES as THEORY_FAILURES
 from randrnn.experiments._common import NothingToCompareError as NothingToCompareError
 from randrnn.experiments._common import quiet_numerics as quiet_numerics
-from randrnn.experiments.run import DEFAULT_RUN_CONFIG as DEFAULT_RUN_CONFIG
 from randrnn.experiments.run import METRICS as METRICS
 from randrnn.experiments.run import AutocovarianceComparisons as AutocovarianceComparisons
 from randrnn.experiments.run import CovarianceComparisons as CovarianceComparisons
 from randrnn.experiments.run import NaiveClosure as NaiveClosure
 from randrnn.experiments.run import RunResult as RunResult
-from randrnn.experiments.run import experiment_from_config as experiment_from_config
+from randrnn.experiments.run import run_config as run_config
 from randrnn.experiments.run import run_experiment as run_experiment
 
 __all__ = [
-    "DEFAULT_RUN_CONFIG",
     "METRICS",
     "THEORY_FAILURES",
     "AutocovarianceComparisons",
@@ -36,7 +34,7 @@ __all__ = [
     "NaiveClosure",
     "NothingToCompareError",
     "RunResult",
-    "experiment_from_config",
     "quiet_numerics",
+    "run_config",
     "run_experiment",
 ]

@@ -38,7 +38,7 @@ def quiet_numerics() -> Iterator[None]:
     """Silence NumPy floating-point warnings and ``RuntimeWarning``s of undefined statistics.
 
     Every metric that such an operation makes undefined (NaN) is reported with its reason by
-    the comparison itself (see ``CovarianceComparison.notes``), so the warnings add nothing.
+    the comparison itself (see ``CovarianceComparison.why``), so the warnings add nothing.
     """
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

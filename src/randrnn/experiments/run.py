@@ -9,7 +9,8 @@ Physics.md sections 2-4; Clark (2026), arXiv 2604.23489.
 - :class:`RunResult` -- the typed result; ``summary()`` (the ``summary.json`` content) and
   ``to_xarray()`` (matrices, functions and the scalar metrics as 0-d variables).
 - :data:`METRICS` -- every scalar metric: its table, name and meaning.
-- :data:`DEFAULT_RUN_CONFIG` -- the built-in default (tanh, g = 3, N = 1000, 128 trials x 1000).
+- :func:`run_config` -- a :class:`~randrnn.config.RunConfig` from a mapping of tables merged
+  onto the command's preset (tanh, g = 3, N = 1000, 128 trials x 1000 tau), checked.
 
 A network without fluctuations (the DMFT finds a quiescent state or a static fixed point)
 stops right after the DMFT with :class:`NothingToCompareError`. The naive closure is optional:
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -28,17 +30,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from randrnn import io
+from randrnn.config import RunConfig, config_from_mapping
 from randrnn.covariance import (
     CovariancePrediction,
-    ResidualStatistics,
-    UnstableNetworkError,
-    linear_equivalent_covariance,
-    naive_closure_covariance,
+    NetworkCovariancePrediction,
+    predict_covariance,
 )
 from randrnn.dmft import StationarySolution, solve_stationary
 from randrnn.experiments._common import NothingToCompareError, StageClock, quiet_numerics
-from randrnn.networks import RateNetwork, Realization, Seeds, realize
-from randrnn.simulate import Simulation, SimulationSettings, simulate
+from randrnn.networks import RateNetwork, Realization, realize
+from randrnn.simulate import Simulation, simulate
 from randrnn.stats import MatrixEstimate, ResidualEstimate, residual_covariance
 from randrnn.verify import (
     AutocovarianceComparison,
@@ -48,26 +49,6 @@ from randrnn.verify import (
     compare_covariance,
     compare_fourth_cumulants,
 )
-
-DEFAULT_RUN_CONFIG: dict[str, Any] = {
-    "ensemble": {"kind": "gaussian", "n": 1000, "g": 3.0},
-    "network": {"phi": "tanh", "tau": 1.0, "sigma": 0.0, "sigma_b": 0.0},
-    "simulation": {
-        "dt": 0.05,
-        "t_max": 1000.0,
-        "burn_in": 50.0,
-        "n_trials": 128,
-        "stats_every": 10,
-        "acf_every": 4,
-        "max_lag": 20.0,
-        "n_blocks": 16,
-        "n_quadruples": 2000,
-    },
-    "prediction": {"method": "auto", "naive": True},
-    "seeds": {"coupling": 0, "input": 1, "initial": 2, "noise": 3},
-}
-
-PREDICTION_KEYS = ("method", "naive")
 
 #: The scalar metrics of a run: ``{table: {name: meaning}}``. ``summary.json`` holds them
 #: under ``summary[table][name]``; ``RunResult.to_xarray()`` holds each numeric one as a 0-d
@@ -225,8 +206,8 @@ class RunResult:
 
     Parameters
     ----------
-    config : dict
-        The full config that produced it.
+    config : RunConfig
+        The config that produced it (``config.to_dict()`` is recorded with the results).
     realization : Realization
         Spec, seeds and couplings.
     dmft : StationarySolution
@@ -249,7 +230,7 @@ class RunResult:
         Wall time per stage and ``total``.
     """
 
-    config: dict[str, Any]
+    config: RunConfig
     realization: Realization
     dmft: StationarySolution
     prediction: CovariancePrediction
@@ -391,15 +372,12 @@ class RunResult:
         ``table.name`` to the reason.
         """
         metrics = self.metrics()
-        reasons = _reasons(self)
-        undefined: dict[str, str] = {}
-        for table, values in metrics.items():
-            for key, v in values.items():
-                if isinstance(v, float) and not np.isfinite(v):
-                    values[key] = None
-                    undefined[f"{table}.{key}"] = reasons.get(table, "undefined")
+        undefined = _reasons(self)
+        for path in undefined:
+            table, key = path.split(".", 1)
+            metrics[table][key] = None
         out: dict[str, Any] = {
-            "config": self.config,
+            "config": self.config.to_dict(),
             "seeds": self.realization.seeds.to_dict(),
             "versions": io.provenance(),
             "seconds": dict(self.seconds),
@@ -494,7 +472,7 @@ class RunResult:
         ds.attrs.update(strings)
         ds.attrs.update(
             {
-                "config": self.config,
+                "config": summ["config"],
                 "seeds": summ["seeds"],
                 "seconds": self.seconds,
                 "summary": summ,
@@ -517,86 +495,90 @@ def _covariances(sim: Simulation) -> tuple[MatrixEstimate, MatrixEstimate, Matri
 
 
 def _reasons(result: RunResult) -> dict[str, str]:
-    """Why metrics of each table can be undefined, from the comparisons' own notes."""
-    notes = [*result.covariance.phi.notes, *result.covariance.x.notes]
-    comparison = "; ".join(dict.fromkeys(notes)) or "undefined for this simulation"
-    return {
-        "comparison": comparison,
-        "dmft": "not defined for this ensemble (no single i.i.d. gain g)",
-        "simulation": "no lag with a nonzero standard error",
-        "residuals": "the covariances of phi are zero",
-        "wick": "no quadruple with a nonzero standard error",
-    }
+    """``table.name`` -> why that metric is undefined, for every NaN metric of the summary."""
+    c, nv = result.covariance, result.naive
+    sources: list[tuple[str, CovarianceComparison | None, dict[str, str]]] = [
+        ("naive_x_", nv.x, {}),
+        ("naive_", nv.phi, {"pr": "pr_pred"}),
+        ("xphi_", c.xphi, {}),
+        ("x_", c.x, {}),
+        ("", c.phi, {}),
+    ]
+    out: dict[str, str] = {}
+    for table, values in result.metrics().items():
+        for key, v in values.items():
+            if not (isinstance(v, float) and not np.isfinite(v)):
+                continue
+            reason = _OTHER_REASONS.get(table, "undefined for this run")
+            if table == "comparison":
+                for prefix, comp, renames in sources:
+                    if comp is not None and key.startswith(prefix):
+                        field = key[len(prefix) :]
+                        reason = comp.why(renames.get(field, field)) or reason
+                        break
+            out[f"{table}.{key}"] = reason
+    return out
 
 
-def experiment_from_config(
-    config: dict[str, Any],
-) -> tuple[RateNetwork, Seeds, SimulationSettings, dict[str, Any]]:
-    """Split a run config into network, seeds, simulation settings and prediction options.
+_OTHER_REASONS = {
+    "dmft": "not defined for this ensemble (no single i.i.d. gain g)",
+    "simulation": "no lag with a nonzero standard error",
+    "residuals": "the off-diagonal covariances of phi are zero",
+    "wick": "no quadruple with a nonzero standard error",
+}
+
+
+def run_config(config: RunConfig | Mapping[str, Any] | None = None) -> RunConfig:
+    """The checked config of a run.
 
     Parameters
     ----------
-    config : dict
-        Tables ``ensemble``, ``network``, ``simulation``, ``seeds``, ``prediction``.
+    config : RunConfig or mapping, optional
+        A config, or tables (``ensemble``, ``network``, ``simulation``, ``seeds``,
+        ``prediction``) merged onto the preset of ``randrnn run`` table by table
+        (:func:`randrnn.config.config_from_mapping`).
 
     Returns
     -------
-    tuple
-        ``(network, seeds, settings, prediction_options)``.
+    RunConfig
+        Validated before any work: unknown keys, wrong types, out-of-range values,
+        ``simulation.max_lag = 0``, a run too large for this machine.
     """
-    cfg = dict(config)
-    pred = dict(cfg.pop("prediction", {}))
-    io.check_keys("prediction", pred, PREDICTION_KEYS)
-    network, seeds, settings = io.experiment_from_config(cfg)
-    opts = {"method": pred.get("method", "auto"), "naive": bool(pred.get("naive", True))}
-    if settings.max_lag <= 0:
-        raise ValueError(
-            f"`simulation.max_lag` must be > 0 for randrnn run (the DMFT autocovariance is "
-            f"compared over lags); got {settings.max_lag!r}. Set simulation.max_lag to a few "
-            "correlation times, e.g. 20.0."
-        )
-    return network, seeds, settings, opts
+    if isinstance(config, RunConfig):
+        return config
+    return config_from_mapping("run", dict(config or {}))  # type: ignore[return-value]
 
 
 def _check_fluctuations(dmft: StationarySolution, network: RateNetwork) -> None:
+    """Stop when there is nothing to compare: no stationary state, or no fluctuations."""
+    phi = network.phi.name  # type: ignore[union-attr]
+    if dmft.regime == "divergent":
+        raise NothingToCompareError(
+            f"divergent: nothing to compare. The DMFT of this network ({phi}, sigma = "
+            f"{network.sigma:g}) has no stationary state ({dmft.message}). Reduce the coupling "
+            "gain (ensemble.g) or use a bounded nonlinearity (network.phi = 'tanh')."
+        )
     if dmft.regime not in ("quiescent", "static"):
         return
-    what = (
-        "quiescent: nothing to compare"
-        if dmft.regime == "quiescent"
-        else "static fixed point: nothing to compare"
-    )
+    what = "quiescent" if dmft.regime == "quiescent" else "static fixed point"
     raise NothingToCompareError(
-        f"{what}. The DMFT of this network ({network.phi.name}, sigma = {network.sigma:g}) "  # type: ignore[union-attr]
-        f"has no temporal fluctuations (Delta(0) - Delta(inf) = "
+        f"{what}: nothing to compare. The DMFT of this network ({phi}, sigma = "
+        f"{network.sigma:g}) has no temporal fluctuations (Delta(0) - Delta(inf) = "
         f"{dmft.delta0 - dmft.delta_inf:.3g}), so every covariance is zero. Raise the coupling "
         "gain above the transition (ensemble.g) or add noise (network.sigma > 0)."
     )
 
 
-def _naive_closure(
-    J: Any,
-    residual: ResidualStatistics,
-    sigma: float,
-    enabled: bool,
-) -> tuple[str, str, CovariancePrediction | None]:
-    if not enabled:
-        return "disabled", "", None
-    try:
-        return "compared", "", naive_closure_covariance(J, residual, sigma=sigma)
-    except UnstableNetworkError as exc:
-        return "not applicable", str(exc), None
-
-
 def run_experiment(
-    config: dict[str, Any] | None = None, *, progress: bool | None = None
+    config: RunConfig | Mapping[str, Any] | None = None, *, progress: bool | None = None
 ) -> RunResult:
     """Run DMFT, prediction, simulation and comparison for one network realization.
 
     Parameters
     ----------
-    config : dict, optional
-        Run config (see :data:`DEFAULT_RUN_CONFIG`; missing entries take its values).
+    config : RunConfig or mapping, optional
+        The run config, or tables merged onto the preset of ``randrnn run`` (see
+        :func:`run_config`); checked before any work.
     progress : bool, optional
         Show progress bars (default: only on a terminal).
 
@@ -608,14 +590,19 @@ def run_experiment(
     Raises
     ------
     NothingToCompareError
-        If the DMFT finds no fluctuations (before any simulation).
+        If the DMFT finds no stationary state or no fluctuations (before any simulation).
     randrnn.covariance.UnstableNetworkError
         If the linear-equivalent network of this realization is unstable.
+    randrnn.errors.ConvergenceError
+        If the DMFT does not converge.
     randrnn.errors.DivergenceError
         If the simulation diverges.
+    ValueError, TypeError
+        A bad config, or a network the prediction does not cover (named, before the
+        simulation).
     """
-    cfg = io.merge_config(DEFAULT_RUN_CONFIG, config or {})
-    network, seeds, settings, opts = experiment_from_config(cfg)
+    cfg = run_config(config)
+    network, settings = cfg.network, cfg.simulation
     show = sys.stderr.isatty() if progress is None else progress
     if settings.progress is None:
         settings = replace(settings, progress=show)
@@ -628,12 +615,15 @@ def run_experiment(
 
     stages.set_description("prediction")
     with clock("prediction"):
-        real = realize(network, seeds)
-        residual = ResidualStatistics.from_dmft(dmft)
-        pred = linear_equivalent_covariance(
-            real.J, residual, sigma=network.sigma, method=opts["method"]
+        real = realize(network, cfg.seeds)
+        pred = predict_covariance(
+            network,
+            real.J,
+            real.b,
+            dmft,
+            method=cfg.prediction.method,
+            naive=cfg.prediction.naive,
         )
-        status, reason, naive = _naive_closure(real.J, residual, network.sigma, opts["naive"])
     stages.update(1)
 
     stages.set_description("simulation")
@@ -643,18 +633,17 @@ def run_experiment(
 
     stages.set_description("comparison")
     with clock("comparison"), quiet_numerics():
-        result = _compare(cfg, real, dmft, pred, (status, reason, naive), sim)
+        result = _compare(cfg, real, dmft, pred, sim)
     stages.update(1)
     stages.close()
     return replace(result, seconds=clock.total())
 
 
 def _compare(
-    cfg: dict[str, Any],
+    cfg: RunConfig,
     real: Realization,
     dmft: StationarySolution,
-    pred: CovariancePrediction,
-    naive_outcome: tuple[str, str, CovariancePrediction | None],
+    pred: NetworkCovariancePrediction,
     sim: Simulation,
 ) -> RunResult:
     et = sim.equal_time
@@ -666,21 +655,21 @@ def _compare(
             "autocovariances."
         )
     n = real.n
+    linear = pred.linear
     covariance = CovarianceComparisons(
-        phi=compare_covariance(pred.c_phi, cov_phi, n_eig=n),
-        x=compare_covariance(pred.c_x, cov_x, n_eig=n),
-        xphi=compare_covariance(pred.c_xphi, cov_xphi, n_eig=0),
+        phi=compare_covariance(linear.c_phi, cov_phi, n_eig=n),
+        x=compare_covariance(linear.c_x, cov_x, n_eig=n),
+        xphi=compare_covariance(linear.c_xphi, cov_xphi, n_eig=0),
     )
-    status, reason, naive_pred = naive_outcome
-    if naive_pred is not None:
+    if pred.naive is not None:
         naive = NaiveClosure(
             status="compared",
-            prediction=naive_pred,
-            phi=compare_covariance(naive_pred.c_phi, cov_phi, n_eig=n),
-            x=compare_covariance(naive_pred.c_x, cov_x, n_eig=n),
+            prediction=pred.naive,
+            phi=compare_covariance(pred.naive.c_phi, cov_phi, n_eig=n),
+            x=compare_covariance(pred.naive.c_x, cov_x, n_eig=n),
         )
     else:
-        naive = NaiveClosure(status=status, reason=reason)  # type: ignore[arg-type]
+        naive = NaiveClosure(status=pred.naive_status, reason=pred.naive_reason)
     nb = ac.n_blocks
     acf = AutocovarianceComparisons(
         x=compare_autocovariance(
@@ -697,7 +686,7 @@ def _compare(
         config=cfg,
         realization=real,
         dmft=dmft,
-        prediction=pred,
+        prediction=linear,
         naive=naive,
         simulation=sim,
         covariance=covariance,

@@ -8,68 +8,34 @@ Chotibut, Evnin & Horinouchi (2025), arXiv 2512.12767.
 
 - :func:`run_spectrum` -- the experiment -> :class:`SpectrumResult`.
 - :func:`run_sensitivity` -- the sweep alone -> :class:`SensitivitySweep`.
-- :func:`check_spectrum_config` -- merge a config over the defaults and check it (no work).
+- :func:`spectrum_config` -- a :class:`~randrnn.config.SpectrumConfig` from a mapping of tables
+  merged onto the preset (a sparse E/I ensemble with lognormal inhibitory timescales and
+  uniform gains), checked.
 - :func:`count_realizations` -- how many sampled Jacobians a config asks for (progress bars).
-- :data:`DEFAULT_SPECTRUM_CONFIG` -- a sparse E/I ensemble with lognormal inhibitory
-  timescales and uniform gains.
 
-Config tables: ``[ensemble]`` (fields of ``JacobianEnsemble``), ``[spectrum]`` (``method``,
-``n_realizations``, ``seed``, ``k``, ``bins``) and ``[sensitivity]`` (``enabled``, ``n``,
-``n_realizations`` and one list of values per statistic: ``sparsity`` and ``weight_scale`` are
-factors, ``fraction_excitatory`` the excitatory fraction, ``tau_spread`` and ``gain_spread``
-the spread of every non-fixed distribution; see :func:`randrnn.ensembles.vary`).
+Config tables: ``[ensemble]`` (:class:`~randrnn.ensembles.JacobianEnsemble`), ``[spectrum]``
+(:class:`~randrnn.config.SpectrumSettings`) and ``[sensitivity]``
+(:class:`~randrnn.config.SensitivitySettings`: one list of values per statistic; see
+:func:`randrnn.ensembles.vary`).
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from randrnn import io, rmt, spectra
+from randrnn.config import SensitivitySettings, SpectrumConfig, config_from_mapping
 from randrnn.ensembles import STATISTICS, JacobianEnsemble
 from randrnn.errors import RegimeWarning
 from randrnn.experiments._common import quiet_numerics
 from randrnn.verify import EdgeSensitivityComparison, compare_edge_sensitivity
 
-DEFAULT_SPECTRUM_CONFIG: dict[str, Any] = {
-    "ensemble": {
-        "n": 1000,
-        "fractions": [0.8, 0.2],
-        "signs": [1, -1],
-        "connectivity": [[0.05, 0.2], [0.2, 0.2]],
-        "weights": [
-            [
-                {"kind": "halfnormal", "scale": 2.4},
-                {"kind": "lognormal", "median": 2.4, "sigma": 0.8},
-            ],
-            [
-                {"kind": "halfnormal", "scale": 2.4},
-                {"kind": "lognormal", "median": 2.4, "sigma": 0.8},
-            ],
-        ],
-        "tau": [1.0, {"kind": "lognormal", "median": 3.0, "sigma": 0.5}],
-        "gain": [{"kind": "uniform", "low": 0.5, "high": 1.5}] * 2,
-        "keep_mean": False,
-    },
-    "spectrum": {"method": "dense", "n_realizations": 3, "seed": 0, "k": 80, "bins": 25},
-    "sensitivity": {
-        "enabled": True,
-        "n": 1000,
-        "n_realizations": 3,
-        "sparsity": [0.5, 1.0, 1.5, 2.0],
-        "fraction_excitatory": [0.6, 0.7, 0.8, 0.9],
-        "weight_scale": [0.6, 0.8, 1.0, 1.2],
-        "tau_spread": [0.0, 0.3, 0.6, 0.9],
-        "gain_spread": [0.0, 0.3, 0.6, 0.9],
-    },
-}
-SPECTRUM_KEYS = ("method", "n_realizations", "seed", "k", "bins")
-SENSITIVITY_KEYS = ("enabled", "n", "n_realizations", *STATISTICS)
 #: seed offset between the sensitivity sweeps of successive statistics
 _SEED_STRIDE = 1000
 
@@ -152,8 +118,8 @@ class SpectrumResult:
 
     Parameters
     ----------
-    config : dict
-        The full config.
+    config : SpectrumConfig
+        The config (``config.to_dict()`` is recorded with the results).
     ensemble : JacobianEnsemble
         The ensemble.
     method : str
@@ -176,7 +142,7 @@ class SpectrumResult:
         Wall time.
     """
 
-    config: dict[str, Any]
+    config: SpectrumConfig
     ensemble: JacobianEnsemble
     method: str
     seed: int
@@ -244,7 +210,7 @@ class SpectrumResult:
         ds.attrs.update(io.provenance())
         ds.attrs["spec"] = self.ensemble.to_config()
         ds.attrs["seed"] = int(self.seed)
-        ds.attrs["config"] = self.config
+        ds.attrs["config"] = self.config.to_dict()
         ds.attrs["references"] = ["chotibut2025"]
         return ds
 
@@ -260,45 +226,37 @@ def _strict(obj: Any) -> Any:
     return obj
 
 
-def _options(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The config merged over the defaults table by table, checked, as three tables."""
-    io.check_keys("config", config, ("ensemble", "spectrum", "sensitivity"))
-    for table in ("spectrum", "sensitivity"):
-        io.check_keys(table, dict(config.get(table, {})), tuple(DEFAULT_SPECTRUM_CONFIG[table]))
-    cfg = io.merge_config(DEFAULT_SPECTRUM_CONFIG, config)
-    return cfg, dict(cfg["spectrum"]), dict(cfg["sensitivity"])
+def spectrum_config(config: SpectrumConfig | Mapping[str, Any] | None = None) -> SpectrumConfig:
+    """The checked config of a spectrum experiment.
 
-
-def check_spectrum_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``config`` over the defaults and check it, building the ensemble (no sampling).
+    Parameters
+    ----------
+    config : SpectrumConfig or mapping, optional
+        A config, or tables (``ensemble``, ``spectrum``, ``sensitivity``) merged onto the
+        preset of ``randrnn spectrum`` (:func:`randrnn.config.config_from_mapping`).
 
     Returns
     -------
-    dict
-        The merged config.
-
-    Raises
-    ------
-    ValueError, TypeError
-        An unknown table or key, or an invalid ensemble.
+    SpectrumConfig
+        Validated before any work.
     """
-    cfg, _, _ = _options(config)
-    JacobianEnsemble.from_config(dict(cfg["ensemble"]))
-    return cfg
+    if isinstance(config, SpectrumConfig):
+        return config
+    return config_from_mapping("spectrum", dict(config or {}))  # type: ignore[return-value]
 
 
-def count_realizations(config: dict[str, Any]) -> int:
+def count_realizations(config: SpectrumConfig) -> int:
     """Number of sampled Jacobians :func:`run_spectrum` draws for ``config`` (for progress)."""
-    _, opts, sens = _options(config)
-    total = int(opts["n_realizations"])
-    if sens["enabled"]:
-        total += sum(len(sens.get(st, [])) for st in STATISTICS) * int(sens["n_realizations"])
+    total = config.spectrum.n_realizations
+    sens = config.sensitivity
+    if sens.enabled:
+        total += sens.n_points * sens.n_realizations
     return total
 
 
 def run_sensitivity(
     ensemble: JacobianEnsemble,
-    opts: dict[str, Any],
+    settings: SensitivitySettings,
     seed: int,
     width: float,
     progress: Callable[..., Any] | None = None,
@@ -311,8 +269,8 @@ def run_sensitivity(
     Parameters
     ----------
     ensemble : JacobianEnsemble
-        The base ensemble (resized to ``opts["n"]``).
-    opts : dict
+        The base ensemble (resized to ``settings.n``).
+    settings : SensitivitySettings
         The ``[sensitivity]`` table.
     seed : int
         Base seed; statistic ``i`` uses ``seed + 1000 (i + 1)``.
@@ -326,10 +284,10 @@ def run_sensitivity(
     SensitivitySweep
         Theory, measurement and comparison per statistic.
     """
-    base = ensemble.resized(int(opts["n"]))
+    base = ensemble.resized(settings.n)
     theory, meas, skipped = {}, {}, {}
     for i, st in enumerate(STATISTICS):
-        values = list(opts.get(st, []))
+        values = list(settings.values(st))
         if not values:
             continue
         try:
@@ -341,13 +299,13 @@ def run_sensitivity(
             base,
             st,
             values,
-            n_realizations=int(opts["n_realizations"]),
+            n_realizations=settings.n_realizations,
             seed=seed + _SEED_STRIDE * (i + 1),
             progress=progress,
         )
     return SensitivitySweep(
-        n=int(opts["n"]),
-        n_realizations=int(opts["n_realizations"]),
+        n=settings.n,
+        n_realizations=settings.n_realizations,
         theory=theory,
         measurement=meas,
         comparisons={
@@ -372,15 +330,15 @@ def _histogram(ensemble: JacobianEnsemble, edge: Any, lam: np.ndarray, bins: int
 
 
 def run_spectrum(
-    config: dict[str, Any] | None = None, progress: Callable[..., Any] | None = None
+    config: SpectrumConfig | Mapping[str, Any] | None = None,
+    progress: Callable[..., Any] | None = None,
 ) -> SpectrumResult:
     """Measure Jacobian spectra and compare them with the random-matrix theory.
 
     Parameters
     ----------
-    config : dict, optional
-        Tables ``ensemble``, ``spectrum``, ``sensitivity``, merged over
-        :data:`DEFAULT_SPECTRUM_CONFIG` table by table.
+    config : SpectrumConfig or mapping, optional
+        The config, or tables merged onto the preset (see :func:`spectrum_config`).
     progress : callable, optional
         Called after each sampled Jacobian.
 
@@ -389,33 +347,33 @@ def run_spectrum(
     SpectrumResult
         Predictions, measurements, the sweep and its comparisons.
     """
-    cfg, opts, sens_opts = _options(config or {})
-    ens = JacobianEnsemble.from_config(dict(cfg["ensemble"]))
+    cfg = spectrum_config(config)
+    ens, opts = cfg.ensemble, cfg.spectrum
     t0 = time.perf_counter()
     edge = rmt.spectral_edge(ens)
     outl = rmt.outliers(ens)
     n_right = int(np.sum(outl.values.real > edge.edge))
     meas = spectra.measure_edge(
         ens,
-        n_realizations=int(opts["n_realizations"]),
-        seed=int(opts["seed"]),
+        n_realizations=opts.n_realizations,
+        seed=opts.seed,
         skip=n_right,
-        method=str(opts["method"]),
-        k=int(opts["k"]),
+        method=opts.method,
+        k=opts.k,
         progress=progress,
     )
     bound = rmt.support_boundary(ens)
     hist = None
-    if opts["method"] == "dense":
-        hist = _histogram(ens, edge, meas.eigenvalues.ravel(), int(opts["bins"]))
+    if opts.method == "dense":
+        hist = _histogram(ens, edge, meas.eigenvalues.ravel(), opts.bins)
     sens = None
-    if sens_opts["enabled"]:
-        sens = run_sensitivity(ens, sens_opts, int(opts["seed"]), edge.height, progress)
+    if cfg.sensitivity.enabled:
+        sens = run_sensitivity(ens, cfg.sensitivity, opts.seed, edge.height, progress)
     return SpectrumResult(
         config=cfg,
         ensemble=ens,
-        method=str(opts["method"]),
-        seed=int(opts["seed"]),
+        method=opts.method,
+        seed=opts.seed,
         edge=edge,
         boundary=bound,
         outliers=outl,

@@ -1,6 +1,6 @@
 r"""Random-matrix theory of Jacobians :math:`A = T^{-1}(-I + W G)` of sparse E/I block ensembles.
 
-Large-N predictions for :class:`~randrnn.ensembles.JacobianEnsemble` (physics.md section 5;
+Large-N predictions for :class:`~randrnn.ensembles.JacobianEnsemble` (docs/theory.md section 5;
 Chotibut, Evnin & Horinouchi 2025 [1]_), derived from the Hermitized resolvent of a matrix with a
 block variance profile plus a diagonal.
 

@@ -282,7 +282,8 @@ def eigenvalue_density(
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=(({"kind": "halfnormal", "scale": 1.0},),), tau=(1.0,),
     ...                     gain=(1.0,), keep_mean=False)
     >>> r = ens.block_variance[0, 0] ** 0.5

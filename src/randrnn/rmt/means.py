@@ -114,7 +114,8 @@ def outliers(ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD) -> Outliers:
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=400, fractions=(1.0,), signs=(1,), connectivity=((0.1,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=400, fractions=(1.0,), signs=(1,), connectivity=((0.1,),),
     ...                     weights=((1.0,),), tau=(1.0,), gain=(1.0,), keep_mean=True)
     >>> o = outliers(ens)                     # z = mu - 1 for fixed tau = g = 1
     >>> bool(abs(o.values[0] - (0.1 * 400**0.5 - 1)) < 1e-10)

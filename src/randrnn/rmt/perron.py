@@ -166,7 +166,8 @@ def perron_matrix(ensemble: JacobianEnsemble, z: complex, *, n_quad: int = N_QUA
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=((1.0,),), tau=(1.0,), gain=(1.0,), keep_mean=False)
     >>> float(perron_matrix(ens, 0.0)[0, 0])  # p E[w^2] - p^2 E[w]^2 = 0 for fixed dense weights
     0.0
@@ -199,7 +200,8 @@ def perron_root(ensemble: JacobianEnsemble, z: Any, *, n_quad: int = N_QUAD) -> 
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((0.5,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=100, fractions=(1.0,), signs=(1,), connectivity=((0.5,),),
     ...                     weights=((2.0,),), tau=(2.0,), gain=(1.0,), keep_mean=False)
     >>> # circular law: s = 0.5*4 - 0.25*4 = 1, centre -1/tau, radius sqrt(s)*g/tau = 0.5
     >>> bool(abs(perron_root(ens, -0.5 + 0.5j) - 1.0) < 1e-12)

@@ -13,8 +13,8 @@ import numpy as np
 from randrnn._typing import FloatArray
 from randrnn.ensembles import (
     AbstractDistribution,
-    JacobianEnsemble,
     Fixed,
+    JacobianEnsemble,
     Samples,
     Uniform,
 )
@@ -136,7 +136,8 @@ def strong_component(
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=10_000, fractions=(1.0,), signs=(1,), connectivity=((2e-4,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=10_000, fractions=(1.0,), signs=(1,), connectivity=((2e-4,),),
     ...                     weights=((1.0,),), tau=(1.0,), gain=(1.0,))
     >>> sc = strong_component(ens)          # mean degree c = 2: x = 1 - exp(-c x)
     >>> x = sc.in_reach[0]

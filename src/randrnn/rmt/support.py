@@ -172,7 +172,8 @@ def support_boundary(
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=(({"kind": "halfnormal", "scale": 1.0},),), tau=(1.0,),
     ...                     gain=(1.0,), keep_mean=False)
     >>> b = support_boundary(ens, x=[-1.0])
@@ -302,7 +303,8 @@ def spectral_edge(ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD) -> Spectr
 
     Examples
     --------
-    >>> ens = JacobianEnsemble.from_blocks(n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
+    >>> ens = JacobianEnsemble.from_blocks(
+    ...     n=100, fractions=(1.0,), signs=(1,), connectivity=((1.0,),),
     ...                     weights=(({"kind": "halfnormal", "scale": 1.5},),), tau=(2.0,),
     ...                     gain=(0.8,), keep_mean=False)
     >>> e = spectral_edge(ens)
