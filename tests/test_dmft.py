@@ -14,7 +14,7 @@ from randrnn.dmft import (
     solve_classical,
     solve_stationary,
 )
-from randrnn.dmft import stationary as _stationary
+from randrnn.dmft import _map as _stationary
 from randrnn.ensembles import BlockEnsemble
 from randrnn.testing import assert_residual_small
 

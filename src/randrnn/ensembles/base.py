@@ -110,6 +110,15 @@ class CouplingStatistics:
         return ", ".join(self.unsupported_by_iid())
 
 
+def block_mean_factors(population: Any, block_values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``U (n, P)``, ``V (n, P)`` with ``(U V^T)_ij = block_values[a(i), b(j)]`` (rank P)."""
+    population = np.asarray(population)
+    P = block_values.shape[0]
+    ind = np.zeros((population.size, P))
+    ind[np.arange(population.size), population] = 1.0
+    return ind @ block_values, ind
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Coupling:
     r"""One coupling draw with its structure: :math:`J = W - U V^T + M N^T / n`.
@@ -151,10 +160,7 @@ class Coupling:
 
     def mean_factors(self) -> tuple[FloatArray, FloatArray]:
         """Return ``U (n, P)``, ``V (n, P)`` with the removed block means ``U V^T``."""
-        P = self.mean_removed.shape[0]
-        ind = np.zeros((self.n, P))
-        ind[np.arange(self.n), self.population] = 1.0
-        return ind @ self.mean_removed, ind
+        return block_mean_factors(self.population, self.mean_removed)
 
     def to_dense(self) -> FloatArray:
         """Return :math:`J` as a dense float64 C-ordered array."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from randrnn._typing import FloatArray, Seed
 from randrnn._validation import as_rng, check_fraction, check_in, check_nonnegative
-from randrnn.ensembles.base import AbstractEnsemble, ensemble_from_config
+from randrnn.ensembles.base import AbstractEnsemble, block_mean_factors, ensemble_from_config
 from randrnn.ensembles.block import BlockEnsemble
 from randrnn.ensembles.distributions import (
     AbstractDistribution,
@@ -68,10 +68,7 @@ class JacobianSample:
 
     def low_rank_factors(self) -> tuple[FloatArray, FloatArray]:
         """Return ``U (n, P)``, ``V (n, P)`` with ``M = U V^T`` (the removed block means)."""
-        P = self.mean_removed.shape[0]
-        ind = np.zeros((self.n, P))
-        ind[np.arange(self.n), self.population] = 1.0
-        return ind @ self.mean_removed, ind
+        return block_mean_factors(self.population, self.mean_removed)
 
     def to_dense(self) -> FloatArray:
         """Return the dense Jacobian ``A`` (float64, shape ``(n, n)``)."""
