@@ -45,6 +45,7 @@ class CommandSpec:
     name: str
     args: tuple[str, ...]
     store: str
+    extra_files: tuple[str, ...] = ()  # written besides the store, summary.json and manifest
 
     def argv(self, t_max: float, out: Path) -> list[str]:
         return [a.format(t_max=t_max) for a in self.args] + ["--out", str(out)]
@@ -65,6 +66,24 @@ COMMANDS = {
             "simulation.max_lag=1",
         ),
         store="simulation.zarr",
+    ),
+    "run": CommandSpec(
+        name="run",
+        args=(
+            "run",
+            "--set",
+            "ensemble.n=60",
+            "--set",
+            "simulation.t_max={t_max}",
+            "--set",
+            "simulation.n_trials=2",
+            "--set",
+            "simulation.max_lag=1",
+            "--set",
+            "simulation.n_quadruples=0",
+        ),
+        store="results.zarr",
+        extra_files=("figures", "report.html"),
     ),
 }
 
@@ -199,7 +218,10 @@ def test_interrupted_run_leaves_the_old_or_the_new_run_never_a_mix(fault_runs, c
         expected_t = T_PREVIOUS if case.expect == "previous" else T_NEW
         assert set(markers.values()) == {expected_t}, markers
         assert (run_id == run["previous_id"]) == (case.expect == "previous")
-        assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, store, "summary.json"])
+        extra = COMMANDS[case.command].extra_files
+        assert sorted(p.name for p in out.iterdir()) == sorted(
+            [MANIFEST, store, "summary.json", *extra]
+        )
 
     # the next run into the same directory removes every leftover of the interrupted one
     with OutputDirectory(out) as staging:
