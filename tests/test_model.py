@@ -26,7 +26,9 @@ from randrnn.ensembles import (
     HalfNormal,
     JacobianEnsemble,
     LowRankEnsemble,
+    Uniform,
     ensemble_from_config,
+    vary,
 )
 
 
@@ -312,3 +314,29 @@ def test_per_population_tau_laws_drawn_after_the_couplings():
     )
     with pytest.raises(ValueError, match="one law per population"):
         rr.RateNetwork(ensemble=ens, tau=(1.0, 2.0, 3.0))
+
+
+@pytest.mark.parametrize(
+    ("statistic", "value"),
+    [
+        ("sparsity", 0.5),
+        ("fraction_excitatory", 0.7),
+        ("weight_scale", 1.2),
+        ("tau_spread", 0.6),
+        ("gain_spread", 0.6),
+    ],
+)
+def test_rmt_edge_honours_every_statistic(statistic, value):
+    """Changing any statistic of the Jacobian ensemble moves the predicted edge."""
+    base = JacobianEnsemble.excitatory_inhibitory(
+        n=400, p_ee=0.1, tau_i=Uniform(low=1.5, high=2.5), gain_e=Uniform(low=0.5, high=1.5)
+    )
+    changed = vary(base, statistic, value)
+    assert rmt.spectral_edge(changed).edge != pytest.approx(rmt.spectral_edge(base).edge, rel=1e-6)
+
+
+def test_rmt_outliers_honour_keep_mean():
+    kept = JacobianEnsemble.excitatory_inhibitory(n=400, p_ee=0.2, keep_mean=True)
+    removed = JacobianEnsemble.excitatory_inhibitory(n=400, p_ee=0.2, keep_mean=False)
+    assert len(rmt.outliers(kept).values) > 0
+    assert len(rmt.outliers(removed).values) == 0
