@@ -259,3 +259,15 @@ def test_tau_is_honoured_exactly_not_only_noticed() -> None:
     np.testing.assert_allclose(a.naive.c_x, b.naive.c_x, rtol=1e-9, atol=1e-12)
     assert a.linear.tau == 2.0
     assert a.linear.sigma == NET.sigma
+
+
+def test_prediction_refuses_a_nonzero_mean_rate() -> None:
+    """ReLU has E[phi] > 0: J's row sums make per-unit mean inputs, which one gain cannot honour.
+
+    Before this refusal, a ReLU network (g = 1.2, sigma = 0.5, N = 100) was predicted with
+    participation ratio 73.8 against 6.5 simulated, silently.
+    """
+    net = RateNetwork(ensemble=GaussianEnsemble(n=100, g=1.2), phi="relu", sigma=0.5)
+    real = realize(net, Seeds())
+    with pytest.raises(ValueError, match=r"nonzero mean rate mu0 = E\[phi\(x\)\]"):
+        predict_covariance(net, real.J, real.b, solve_stationary(net))

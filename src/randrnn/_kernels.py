@@ -9,6 +9,7 @@ below the float32 half-ulp of 1), fused with the leak and noise update in one pa
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -39,6 +40,23 @@ _Q = (
 P0, P1, P2, P3, P4, P5, P6 = _P
 Q0, Q1, Q2, Q3, Q4, Q5, Q6 = _Q
 _ERF_SCALE = math.sqrt(math.pi) / 2.0
+
+
+def _cached_njit(**options: Any) -> Any:
+    """``numba.njit(cache=True, **options)``, without the on-disk cache where none is writable.
+
+    A user who can write neither the package's ``__pycache__`` nor a cache directory (no home,
+    ``NUMBA_CACHE_DIR`` unset) gets the kernels compiled in memory on each start instead of a
+    ``RuntimeError: cannot cache function``.
+    """
+
+    def decorate(func: Any) -> Any:
+        try:
+            return nb.njit(cache=True, **options)(func)
+        except RuntimeError:
+            return nb.njit(cache=False, **options)(func)
+
+    return decorate
 
 
 #: codes of the transfer functions the fused step kernel evaluates itself
@@ -85,7 +103,7 @@ def _update_row(x, h, e, cb, z, s, out, code, r):  # pragma: no cover
             out[r, i] = v
 
 
-@nb.njit(fastmath=True, cache=True, nogil=True, error_model="numpy")
+@_cached_njit(fastmath=True, nogil=True, error_model="numpy")
 def fused_step(x, h, e, cb, z, s, out, code):  # pragma: no cover
     """One exponential-Euler update after the GEMM, fused with ``phi``.
 
@@ -99,14 +117,14 @@ def fused_step(x, h, e, cb, z, s, out, code):  # pragma: no cover
         _update_row(x, h, e, cb, z, s, out, code, r)
 
 
-@nb.njit(fastmath=True, cache=True, error_model="numpy")
+@_cached_njit(fastmath=True, error_model="numpy")
 def tanh_rational(x, out):  # pragma: no cover - compiled
     """``out[:] = tanh(x)`` on flat arrays (the approximation the fused step uses)."""
     for i in range(x.size):
         out[i] = _tanh_r(np.float64(x[i]))
 
 
-@nb.njit(fastmath=False, cache=True, error_model="numpy")
+@_cached_njit(fastmath=False, error_model="numpy")
 def welford_block(block, count, mu, mv, k, first_half, mean, m2, half):  # pragma: no cover
     """Fold one block's second moments into running per-entry statistics, in one pass.
 

@@ -131,7 +131,7 @@ class SimulationSettings:
     """
 
     #: integration steps (burn-in included) above which constructing settings warns
-    long_run_steps: ClassVar[int] = 10**7
+    long_run_steps: ClassVar[int] = 2 * 10**6
     #: integration steps above which settings are refused (days of work even for tiny networks)
     max_steps: ClassVar[int] = 10**10
 
@@ -457,7 +457,8 @@ def _divergence_message(
     if bounded:
         cause = (
             f"With a bounded phi ({phi.name}) this points to dt = {dt:g} being too large "  # type: ignore[union-attr]
-            f"(try dt <= {float(np.min(realization.tau)) / 10:g}) or a huge static input."
+            f"(try dt <= {min(dt / 2, float(np.min(realization.tau)) / 10):g}) or a huge "
+            "static input."
         )
     else:
         cause = (

@@ -127,6 +127,6 @@ def _report(
             text = f"{val:.12g}" if isinstance(val, float) else str(val)
             click.echo(f"{key:>10}  {text}")
     if sol.regime == "divergent":
-        raise click.ClickException(f"{sol.message}.")
+        raise click.ClickException(f"no stationary state: {sol.message}.")
     if not sol.converged:
         raise click.ClickException(f"DMFT did not converge: {sol.message}.")

@@ -154,6 +154,16 @@ def _check_dmft(dmft: Any, network: RateNetwork, g: float, tau: float) -> None:
             f"the DMFT state ({dmft.regime}) has gain mu1 = E[phi'(x)] = {dmft.mu1!r}: the "
             "linear-equivalent network is disconnected and there is nothing to predict."
         )
+    mu0 = float(dmft.mu0)
+    if abs(mu0) > 1e-10 * max(1.0, math.sqrt(abs(float(dmft.c0)))):
+        raise ValueError(
+            f"`network.phi` ({network.phi.name}) has a nonzero mean rate mu0 = E[phi(x)] = "  # type: ignore[union-attr]
+            f"{mu0:.4g}: the row sums of J give every unit its own static input (standard "
+            f"deviation g |mu0| = {g * abs(mu0):.3g}), so units differ in gain and residual "
+            "statistics, which this prediction (one gain for all units) does not honour. Use a "
+            "nonlinearity with E[phi] = 0 (tanh, erf, linear); the per-unit theory is not "
+            "implemented yet."
+        )
 
 
 def predict_covariance(

@@ -453,7 +453,7 @@ def solve_stationary(
             0,
             math.inf,
             False,
-            f"no stationary state: g^2 E[phi'^2] = {growth:.3g} >= 1 at large amplitude for "
+            f"g^2 E[phi'^2] = {growth:.3g} >= 1 at large amplitude for "
             f"the unbounded {phi.name} (g = {g:g}); activity grows without bound",
         )
         sol = _assemble(network, prob, u, it, 0, tol, solver, tau, g, start, divergent=True)
