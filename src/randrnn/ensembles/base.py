@@ -163,7 +163,10 @@ class Coupling:
         return block_mean_factors(self.population, self.mean_removed)
 
     def to_dense(self) -> FloatArray:
-        """Return :math:`J` as a dense float64 C-ordered array."""
+        """Return :math:`J` as a dense float64 C-ordered array (``W`` itself when it already is)."""
+        corrected = bool(np.any(self.mean_removed)) or self.low_rank is not None
+        if not self.is_sparse and not corrected:
+            return np.ascontiguousarray(self.W, dtype=float)  # no n x n copy
         J = self.W.toarray() if self.is_sparse else np.array(self.W, dtype=float, order="C")
         if np.any(self.mean_removed):
             U, V = self.mean_factors()
