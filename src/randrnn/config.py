@@ -374,6 +374,18 @@ def _network_table(network: RateNetwork) -> dict[str, Any]:
     return table
 
 
+def _simulation_tables(
+    network: RateNetwork, simulation: SimulationSettings, seeds: Seeds
+) -> dict[str, Any]:
+    """The ``[ensemble]``, ``[network]``, ``[simulation]`` and ``[seeds]`` tables."""
+    return {
+        "ensemble": network.ensemble.to_config(),
+        "network": _network_table(network),
+        "simulation": simulation.to_dict(),
+        "seeds": seeds.to_dict(),
+    }
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class SimulateConfig:
     """The config of ``randrnn simulate``: what to simulate and how.
@@ -406,12 +418,7 @@ class SimulateConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The full config as TOML-able tables (recorded with the results)."""
-        return {
-            "ensemble": self.network.ensemble.to_config(),
-            "network": _network_table(self.network),
-            "simulation": self.simulation.to_dict(),
-            "seeds": self.seeds.to_dict(),
-        }
+        return _simulation_tables(self.network, self.simulation, self.seeds)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -464,13 +471,9 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The full config as TOML-able tables (recorded with the results)."""
-        return {
-            "ensemble": self.network.ensemble.to_config(),
-            "network": _network_table(self.network),
-            "simulation": self.simulation.to_dict(),
-            "seeds": self.seeds.to_dict(),
-            "prediction": self.prediction.to_dict(),
-        }
+        tables = _simulation_tables(self.network, self.simulation, self.seeds)
+        tables["prediction"] = self.prediction.to_dict()
+        return tables
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

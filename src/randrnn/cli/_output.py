@@ -105,3 +105,24 @@ def _state(out: str | None, outdir: OutputDirectory | None) -> str:
     if outdir.committed:
         return f"The run had been written completely to {out}."
     return f"No output was written; {out} is unchanged."
+
+
+@contextlib.contextmanager
+def experiment_errors() -> Iterator[None]:
+    """Map an experiment's failures to exit statuses, the same in every command.
+
+    A failure of the science (unstable, not converged, diverged, nothing to compare) exits 1
+    with "No output was written."; a network or setting the experiment does not cover
+    (``ValueError``/``TypeError``) is a usage error, exit 2.
+    """
+    from randrnn.experiments import THEORY_FAILURES
+
+    try:
+        yield
+    except THEORY_FAILURES as exc:
+        msg = str(exc).rstrip()
+        if not msg.endswith((".", "!", "?")):
+            msg += "."
+        raise click.ClickException(f"{msg} No output was written.") from exc
+    except (ValueError, TypeError) as exc:
+        raise click.UsageError(str(exc)) from exc

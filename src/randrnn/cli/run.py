@@ -13,15 +13,7 @@ from pathlib import Path
 import click
 
 from randrnn.cli._options import config_options, load_command_config, out_option
-from randrnn.cli._output import force_option, output_directory
-
-
-def theory_failure(exc: BaseException) -> click.ClickException:
-    """Exit status 1 for a failure of the science (unstable, not converged, diverged, ...)."""
-    msg = str(exc).rstrip()
-    if not msg.endswith((".", "!", "?")):
-        msg += "."
-    return click.ClickException(f"{msg} No output was written.")
+from randrnn.cli._output import experiment_errors, force_option, output_directory
 
 
 def run_bytes(n: int) -> int:
@@ -41,19 +33,15 @@ def command(config: str | None, overrides: tuple[str, ...], out: str, force: boo
     DIR/summary.json; DIR is checked before any work and replaced as a whole at the end.
     """
     from randrnn import io, report
-    from randrnn.experiments import THEORY_FAILURES, quiet_numerics, run_experiment
+    from randrnn.experiments import quiet_numerics, run_experiment
 
     t0 = time.perf_counter()
     cfg = load_command_config("run", config, overrides)  # checked before any work (exit 2)
     out_dir = Path(out)
     with output_directory(out, force=force, expected_bytes=run_bytes(cfg.network.n)) as outdir:
         assert outdir is not None  # --out always has a value
-        try:
+        with experiment_errors():  # a network the prediction does not cover: usage error
             result = run_experiment(cfg)
-        except THEORY_FAILURES as exc:
-            raise theory_failure(exc) from exc
-        except (ValueError, TypeError) as exc:  # a network the prediction does not cover
-            raise click.UsageError(str(exc)) from exc
         t1 = time.perf_counter()
         report.use_headless_backend()
         from randrnn.plots import run as run_plots

@@ -13,8 +13,7 @@ from pathlib import Path
 import click
 
 from randrnn.cli._options import config_options, load_command_config, out_option
-from randrnn.cli._output import force_option, output_directory
-from randrnn.cli.run import theory_failure
+from randrnn.cli._output import experiment_errors, force_option, output_directory
 
 
 def _sizes(text: str) -> list[int]:
@@ -55,7 +54,7 @@ def command(
 ) -> None:
     """Agreement and residual cross-covariance vs N (writes scaling.zarr, figure, report)."""
     from randrnn import io, report
-    from randrnn.experiments import THEORY_FAILURES, quiet_numerics
+    from randrnn.experiments import quiet_numerics
     from randrnn.sweeps import run_scaling, size_config
 
     t0 = time.perf_counter()
@@ -69,12 +68,8 @@ def command(
     out_dir = Path(out)
     with output_directory(out, force=force, expected_bytes=4 * 2**20) as outdir:
         assert outdir is not None  # --out always has a value
-        try:
+        with experiment_errors():
             result = run_scaling(cfg, size_list, n_realizations=realizations)
-        except THEORY_FAILURES as exc:
-            raise theory_failure(exc) from exc
-        except (ValueError, TypeError) as exc:
-            raise click.UsageError(str(exc)) from exc
         report.use_headless_backend()
         from randrnn.plots import run as run_plots
 

@@ -14,8 +14,7 @@ from pathlib import Path
 import click
 
 from randrnn.cli._options import config_options, load_command_config
-from randrnn.cli._output import force_option, output_directory
-from randrnn.cli.run import theory_failure
+from randrnn.cli._output import experiment_errors, force_option, output_directory
 
 
 @click.command("spectrum")
@@ -29,7 +28,7 @@ def command(config: str | None, overrides: tuple[str, ...], out: str, force: boo
     from tqdm import tqdm
 
     from randrnn import io, report
-    from randrnn.experiments import THEORY_FAILURES, quiet_numerics, spectrum
+    from randrnn.experiments import quiet_numerics, spectrum
 
     cfg = load_command_config("spectrum", config, overrides)  # exit 2 on a bad config
     total = spectrum.count_realizations(cfg)
@@ -37,13 +36,11 @@ def command(config: str | None, overrides: tuple[str, ...], out: str, force: boo
     out_dir = Path(out)
     with output_directory(out, force=force, expected_bytes=16 * n * total + 8 * 2**20) as outdir:
         assert outdir is not None  # --out always has a value
-        try:
-            with tqdm(total=total, desc="realizations", disable=not sys.stderr.isatty()) as bar:
-                result = spectrum.run_spectrum(cfg, progress=bar.update)
-        except THEORY_FAILURES as exc:
-            raise theory_failure(exc) from exc
-        except (ValueError, TypeError) as exc:
-            raise click.UsageError(str(exc)) from exc
+        with (
+            experiment_errors(),
+            tqdm(total=total, desc="realizations", disable=not sys.stderr.isatty()) as bar,
+        ):
+            result = spectrum.run_spectrum(cfg, progress=bar.update)
         report.use_headless_backend()
         from randrnn.plots import spectrum as spectrum_plots
 
