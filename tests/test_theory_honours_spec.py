@@ -77,10 +77,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "predict_covariance": {
         "phi": CHANGES,
         "tau": CHANGES,
-        "tau per unit": TAU_REFUSED,
+        "tau per unit": TAU_REFUSED,  # by the DMFT it needs
         "sigma": CHANGES,
-        "sigma_b": ("raises", ValueError, r"heterogeneous units \(static input\)"),
-        "b": ("raises", ValueError, r"heterogeneous units \(static input\)"),
+        "sigma_b": CHANGES,  # per-unit means, gains and residuals
+        "b": CHANGES,
         "ensemble.g": CHANGES,
         "ensemble.eta": ETA_REFUSED,
         "ensemble.n": CHANGES,  # another J
@@ -194,9 +194,9 @@ def test_prediction_refuses_a_dmft_of_another_network(dmft) -> None:  # type: ig
 
 def test_prediction_refuses_what_it_does_not_cover(dmft) -> None:  # type: ignore[no-untyped-def]
     J = realize(NET).J
-    with pytest.raises(ValueError, match=r"static input"):
+    with pytest.raises(ValueError, match=r"`b` must be the network's static input"):
         predict_covariance(NET, J, _alternating(NET.n, 0.1), dmft)
-    with pytest.raises(ValueError, match=r"`network\.tau` must be one value"):
+    with pytest.raises(ValueError, match=r"`tau` must be one value within each population"):
         predict_covariance(dataclasses.replace(NET, tau=np.linspace(1, 2, NET.n)), J, None, dmft)
     with pytest.raises(TypeError, match=r"eta = 0\.5"):
         predict_covariance(_ens(NET, eta=0.5), J, None, dmft)
@@ -261,13 +261,15 @@ def test_tau_is_honoured_exactly_not_only_noticed() -> None:
     assert a.linear.sigma == NET.sigma
 
 
-def test_prediction_refuses_a_nonzero_mean_rate() -> None:
-    """ReLU has E[phi] > 0: J's row sums make per-unit mean inputs, which one gain cannot honour.
-
-    Before this refusal, a ReLU network (g = 1.2, sigma = 0.5, N = 100) was predicted with
-    participation ratio 73.8 against 6.5 simulated, silently.
-    """
+def test_prediction_gives_units_of_a_nonzero_mean_rate_their_own_gains() -> None:
+    """ReLU has E[phi] > 0: J's row sums make per-unit mean inputs, so the prediction must use
+    the heterogeneous theory (one gain for all units gave a participation ratio of 73.8
+    against 6.5 simulated at g = 1.2, sigma = 0.5, N = 100)."""
     net = RateNetwork(ensemble=GaussianEnsemble(n=100, g=1.2), phi="relu", sigma=0.5)
     real = realize(net, Seeds())
-    with pytest.raises(ValueError, match=r"nonzero mean rate mu0 = E\[phi\(x\)\]"):
-        predict_covariance(net, real.J, real.b, solve_stationary(net))
+    pred = predict_covariance(net, real.J, real.b, solve_stationary(net))
+    assert pred.theory == "heterogeneous"
+    mf = pred.mean_field
+    assert mf is not None and mf.residual <= 1e-12
+    assert float(np.std(mf.means)) > 0.1  # the row sums of J give units different means
+    assert float(np.std(pred.residuals.gains)) > 0.05

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from randrnn.io import write_file_atomic
 
 
@@ -226,6 +228,7 @@ def run_sections(result: Any) -> tuple[str, list[Section]]:
                     "centred on each unit's mean vs Δ(t) - Δ∞: no finite-N static part",
                 ),
                 _verdict_row("verdict (x, connected)", ac.x_connected),
+                *_realization_rows(result),
                 ("μ1 = E[φ']", d.mu1, "gain of the linear-equivalent network"),
                 (
                     "g μ1",
@@ -275,6 +278,14 @@ def run_sections(result: Any) -> tuple[str, list[Section]]:
                     f"{_g(c.x.pr_pred, '.2f')} / {_g(c.x.pr_sim_unbiased, '.2f')}",
                     "",
                 ),
+                (
+                    "theory",
+                    result.theory,
+                    (
+                        "homogeneous: one gain μ1 and residual spectrum for all units; "
+                        "heterogeneous: each unit's own mean, gain and residual spectrum"
+                    ),
+                ),
                 ("prediction method", p.method, f"{sum(p.seconds.values()):.1f} s"),
                 ("min Re(1 - μ1 λ)", p.min_re_alpha, "stability margin of this realization"),
             ],
@@ -284,6 +295,42 @@ def run_sections(result: Any) -> tuple[str, list[Section]]:
         _residual_section(result),
     ]
     return intro, sections
+
+
+def _realization_rows(result: Any) -> list[Row]:
+    """Rows for the realization's own autocovariance and means (when predicted)."""
+    ac = result.autocovariance
+    rows: list[Row] = []
+    if ac.x_realization is not None:
+        rows += [
+            (
+                "max |z| over lags (x, this realization)",
+                ac.x_realization.max_abs_z,
+                (
+                    "connected simulation vs (1/N) tr C_x(t) of this realization's "
+                    "linear-equivalent network (its slow modes included)"
+                ),
+            ),
+            _verdict_row("verdict (x, this realization)", ac.x_realization),
+            (
+                "max |z| over lags (φ, this realization)",
+                ac.phi_realization.max_abs_z,
+                "connected simulation vs (1/N) tr C_φ(t)",
+            ),
+        ]
+    z = result.means_z
+    if z is not None:
+        rows.append(
+            (
+                "per-unit means: RMS z / max |z|",
+                (
+                    f"{_g(float(np.sqrt(np.nanmean(z**2))), '.2f')} / "
+                    f"{_g(float(np.nanmax(np.abs(z))), '.2f')}"
+                ),
+                "simulated time-averaged x_i vs the realization's mean field m = b + J ψ(m)",
+            )
+        )
+    return rows
 
 
 def _naive_section(result: Any) -> Section:

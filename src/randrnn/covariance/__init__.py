@@ -29,6 +29,17 @@ Predictions for one coupling matrix
 - :class:`CovariancePrediction` -- the result of both.
 - :class:`UnstableNetworkError` -- the linear-equivalent network of a realization is unstable.
 
+Heterogeneous units (static input, block means, nonzero mean rates, per-population tau)
+
+- :func:`realization_mean_field` -- the realization's means :math:`m = b + J\psi(m)`
+  (:class:`MeanField`).
+- :func:`unit_residuals` -- per-unit gains and residual statistics (:class:`UnitResiduals`).
+- :func:`heterogeneous_covariance` -- equal-time covariances with per-unit gains, residual
+  spectra and time constants (eigenbasis or quadrature).
+- :func:`heterogeneous_naive_closure` -- the naive closure with per-unit statistics.
+- :func:`lagged_covariance` -- lagged covariances and the realization's own population
+  autocovariances (:class:`LaggedCovariance`).
+
 Spectra and dimension
 
 - :func:`participation_ratio` -- :math:`(\operatorname{tr} C)^2/\operatorname{tr} C^2`.
@@ -42,6 +53,12 @@ from randrnn.covariance._common import UnstableNetworkError as UnstableNetworkEr
 from randrnn.covariance.dimension import linear_covariance_density as linear_covariance_density
 from randrnn.covariance.dimension import participation_ratio as participation_ratio
 from randrnn.covariance.dimension import pr_per_n_iid as pr_per_n_iid
+from randrnn.covariance.heterogeneous import LaggedCovariance as LaggedCovariance
+from randrnn.covariance.heterogeneous import heterogeneous_covariance as heterogeneous_covariance
+from randrnn.covariance.heterogeneous import (
+    heterogeneous_naive_closure as heterogeneous_naive_closure,
+)
+from randrnn.covariance.heterogeneous import lagged_covariance as lagged_covariance
 from randrnn.covariance.naive import naive_closure_covariance as naive_closure_covariance
 from randrnn.covariance.network import NetworkCovariancePrediction as NetworkCovariancePrediction
 from randrnn.covariance.network import predict_covariance as predict_covariance
@@ -50,17 +67,29 @@ from randrnn.covariance.prediction import (
     linear_equivalent_covariance as linear_equivalent_covariance,
 )
 from randrnn.covariance.residual import ResidualStatistics as ResidualStatistics
+from randrnn.covariance.units import MeanField as MeanField
+from randrnn.covariance.units import UnitResiduals as UnitResiduals
+from randrnn.covariance.units import realization_mean_field as realization_mean_field
+from randrnn.covariance.units import unit_residuals as unit_residuals
 
 __all__ = [
     "COND_THRESHOLD",
     "CovariancePrediction",
+    "LaggedCovariance",
+    "MeanField",
     "NetworkCovariancePrediction",
     "ResidualStatistics",
+    "UnitResiduals",
     "UnstableNetworkError",
+    "heterogeneous_covariance",
+    "heterogeneous_naive_closure",
+    "lagged_covariance",
     "linear_covariance_density",
     "linear_equivalent_covariance",
     "naive_closure_covariance",
     "participation_ratio",
     "pr_per_n_iid",
     "predict_covariance",
+    "realization_mean_field",
+    "unit_residuals",
 ]

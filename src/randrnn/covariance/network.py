@@ -10,6 +10,7 @@ naive-closure comparison (:class:`NetworkCovariancePrediction`).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +20,13 @@ from numpy.typing import ArrayLike
 
 from randrnn._validation import check_array, check_bool, check_in
 from randrnn.covariance._common import UnstableNetworkError
+from randrnn.covariance.heterogeneous import (
+    LaggedCovariance,
+    _basis,
+    _lagged_from_basis,
+    heterogeneous_covariance,
+    heterogeneous_naive_closure,
+)
 from randrnn.covariance.naive import naive_closure_covariance
 from randrnn.covariance.prediction import (
     CovariancePrediction,
@@ -26,11 +34,24 @@ from randrnn.covariance.prediction import (
     linear_equivalent_covariance,
 )
 from randrnn.covariance.residual import ResidualStatistics
+from randrnn.covariance.units import (
+    MeanField,
+    UnitResiduals,
+    realization_mean_field,
+    unit_residuals,
+)
+from randrnn.errors import FiniteSizeWarning
 from randrnn.networks import RateNetwork
 
 _ENTRY = "the linear-equivalent covariance prediction"
-_COVERS = "one population of i.i.d. zero-mean couplings (GaussianEnsemble, eta = 0)"
+_COVERS = (
+    "dense couplings without symmetry or low-rank part, with one population (i.i.d.) or "
+    "several (block variances and means; the DMFT of randrnn.dmft.solve_populations)"
+)
 NaiveStatus = Literal["compared", "disabled", "not applicable"]
+
+#: ``edge_proximity`` from which :func:`predict_covariance` warns (see its Notes)
+EDGE_PROXIMITY_WARNING = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -52,6 +73,22 @@ class NetworkCovariancePrediction:
         solution for this realization (:math:`\mu_1\max_k|\lambda_k| \ge 1`, common at small N).
     network : RateNetwork
         The network predicted.
+    theory : {"homogeneous", "heterogeneous"}
+        ``"homogeneous"``: one gain and residual spectrum for all units (i.i.d. couplings, no
+        static input, zero mean rate, one time constant). ``"heterogeneous"``: per-unit means,
+        gains and residual spectra (docs/theory.md section 8.2).
+    mean_field : MeanField or None
+        The realization's means, rates and gains (heterogeneous theory).
+    residuals : UnitResiduals
+        Per-unit residual statistics (one node for the homogeneous theory).
+    lagged : LaggedCovariance or None
+        Lagged covariances and the realization's population autocovariances, when lags were
+        requested.
+    edge_proximity : float
+        :math:`1/(N\,\min_k(\operatorname{Re}\alpha_k)^2)`, the relative size of the
+        neglected :math:`O(1/N)` residual correlations after amplification by the slowest mode
+        (see :func:`predict_covariance`); a :class:`~randrnn.errors.FiniteSizeWarning` is
+        issued from :data:`EDGE_PROXIMITY_WARNING`.
     """
 
     linear: CovariancePrediction
@@ -59,9 +96,117 @@ class NetworkCovariancePrediction:
     naive_status: NaiveStatus
     naive_reason: str
     network: RateNetwork
+    theory: Literal["homogeneous", "heterogeneous"] = "homogeneous"
+    mean_field: MeanField | None = None
+    residuals: UnitResiduals | None = None
+    lagged: LaggedCovariance | None = None
+    edge_proximity: float = 0.0
+
+    @property
+    def finite_size_warning(self) -> bool:
+        """Whether the realization is too close to the edge for the large-N theory."""
+        return self.edge_proximity >= EDGE_PROXIMITY_WARNING
 
     def __iter__(self) -> Iterator[CovariancePrediction | None]:
         return iter((self.linear, self.naive))
+
+
+def _check_covered(network: RateNetwork) -> None:
+    stats = network.ensemble.statistics()
+    bad = []
+    if stats.symmetry != 0:
+        bad.append(f"partial symmetry eta = {stats.symmetry:g}")
+    if stats.rank:
+        bad.append(f"a rank-{stats.rank} structured part")
+    if not stats.dense:
+        bad.append("finite connectivity (sparse couplings)")
+    if bad:
+        raise TypeError(
+            f"{_ENTRY} covers {_COVERS}; got {type(network.ensemble).__name__} with "
+            f"{', '.join(bad)}. The DMFT that supplies the residual statistics does not "
+            "describe this ensemble."
+        )
+
+
+def _unit_tau(network: RateNetwork, tau: ArrayLike | None, n: int, pop: Any) -> Any:
+    """The time constant of every unit, checked to be one value per population."""
+    if tau is not None:
+        tv = check_array("tau", tau, shape=(n,))
+    elif network.tau_is_random:
+        raise ValueError(
+            "`tau` must be given (the realization's time constants, realization.tau): "
+            "`network.tau` draws them per realization from a law."
+        )
+    else:
+        tv = network.tau_vector()
+    if np.any(tv <= 0):
+        raise ValueError(f"`tau` must be > 0; got min {float(tv.min())!r}.")
+    for a in np.unique(pop):
+        vals = tv[pop == a]
+        if not np.all(vals == vals[0]):
+            raise ValueError(
+                f"`tau` must be one value within each population for {_ENTRY}; population "
+                f"{int(a)} has values from {float(vals.min()):.4g} to {float(vals.max()):.4g}. "
+                "The residual statistics come from a DMFT with one time constant per "
+                "population; give each population a Fixed law or one number."
+            )
+    return tv
+
+
+def _dmft_profiles(dmft: Any) -> tuple[Any, Any]:
+    """Lags and dynamic autocovariances ``(P, m)`` of a single- or multi-population DMFT."""
+    if hasattr(dmft, "delta_dynamic"):
+        return dmft.lags, np.atleast_2d(dmft.delta_dynamic)
+    return dmft.lags, (dmft.delta - dmft.delta_inf)[None, :]
+
+
+def _check_dmft_populations(dmft: Any, network: RateNetwork, tau: Any, pop: Any) -> None:
+    spec = getattr(dmft, "spec", None)
+    if not isinstance(spec, RateNetwork):
+        raise TypeError(
+            "`dmft` must be a DMFT solution of the network (randrnn.solve_stationary or "
+            f"randrnn.dmft.solve_populations); got {type(dmft).__name__}."
+        )
+    if getattr(dmft, "regime", None) == "divergent":
+        raise ValueError(f"`dmft` has no stationary state ({dmft.message}); nothing to predict.")
+    if not getattr(dmft, "converged", False):
+        raise ValueError(
+            f"`dmft` must be a converged solution; got one that stopped with: {dmft.message}."
+        )
+    mine, theirs = network.ensemble.statistics(), spec.ensemble.statistics()
+    mismatch = []
+    if spec.phi != network.phi:
+        mismatch.append(f"phi {spec.phi.to_config()!r} vs {network.phi.to_config()!r}")  # type: ignore[union-attr]
+    if mine.n_populations != theirs.n_populations or not (
+        np.allclose(mine.fractions, theirs.fractions, rtol=1e-12)
+        and np.allclose(mine.block_variance, theirs.block_variance, rtol=1e-12)
+        and np.allclose(mine.block_mean, theirs.block_mean, rtol=1e-12)
+    ):
+        mismatch.append("coupling statistics (fractions, block means or variances)")
+    for name, a, b in (
+        ("sigma", spec.sigma, network.sigma),
+        ("sigma_b", spec.sigma_b, network.sigma_b),
+    ):
+        if not math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0):
+            mismatch.append(f"{name} {a!r} vs {b!r}")
+    if hasattr(dmft, "delta_dynamic"):
+        taus = getattr(dmft, "tau", None)
+        if taus is not None:
+            for a in np.unique(pop):
+                if not math.isclose(float(np.asarray(taus)[a]), float(tau[pop == a][0])):
+                    mismatch.append(f"tau of population {int(a)}")
+    else:
+        try:
+            t_dmft = _scalar_tau(spec)
+        except ValueError:
+            t_dmft = math.nan
+        if not np.allclose(tau, t_dmft, rtol=1e-12):
+            mismatch.append(f"tau {t_dmft!r} vs the network's")
+    if mismatch:
+        raise ValueError(
+            f"`dmft` must be solved for the same network; got {', '.join(mismatch)} (dmft vs "
+            "network). Solve the DMFT of this network."
+        )
 
 
 def _iid_gain(network: RateNetwork) -> float:
@@ -92,23 +237,6 @@ def _scalar_tau(network: RateNetwork) -> float:
         "differ between units. Heterogeneous time constants would need per-unit residual "
         "statistics, which are not implemented: pass a scalar tau."
     )
-
-
-def _check_static_input(network: RateNetwork, b: ArrayLike | None, n: int) -> None:
-    bv = None if b is None else check_array("b", b, shape=(n,))
-    given = network.b is not None and bool(np.any(np.asarray(network.b) != 0))
-    drawn = bv is not None and bool(np.any(bv != 0))
-    if network.sigma_b > 0 or given or drawn:
-        what = (
-            f"sigma_b={network.sigma_b!r}"
-            if network.sigma_b > 0
-            else f"max |b| = {float(np.max(np.abs(bv if drawn else network.b))):.3g}"  # type: ignore[arg-type]
-        )
-        raise ValueError(
-            f"the linear-equivalent prediction for heterogeneous units (static input) is not "
-            f"implemented; it would silently use one gain for all units. Got {what}; set "
-            "sigma_b = 0 and no input vector b."
-        )
 
 
 def _check_dmft(dmft: Any, network: RateNetwork, g: float, tau: float) -> None:
@@ -154,16 +282,16 @@ def _check_dmft(dmft: Any, network: RateNetwork, g: float, tau: float) -> None:
             f"the DMFT state ({dmft.regime}) has gain mu1 = E[phi'(x)] = {dmft.mu1!r}: the "
             "linear-equivalent network is disconnected and there is nothing to predict."
         )
-    mu0 = float(dmft.mu0)
-    if abs(mu0) > 1e-10 * max(1.0, math.sqrt(abs(float(dmft.c0)))):
-        raise ValueError(
-            f"`network.phi` ({network.phi.name}) has a nonzero mean rate mu0 = E[phi(x)] = "  # type: ignore[union-attr]
-            f"{mu0:.4g}: the row sums of J give every unit its own static input (standard "
-            f"deviation g |mu0| = {g * abs(mu0):.3g}), so units differ in gain and residual "
-            "statistics, which this prediction (one gain for all units) does not honour. Use a "
-            "nonlinearity with E[phi] = 0 (tanh, erf, linear); the per-unit theory is not "
-            "implemented yet."
-        )
+
+
+def _homogeneous(network: RateNetwork, b: Any, tau: Any, dmft: Any) -> bool:
+    """Whether one gain and one residual spectrum describe every unit."""
+    if hasattr(dmft, "delta_dynamic") or network.ensemble.statistics().iid_gain() is None:
+        return False
+    if not np.all(tau == tau[0]) or network.sigma_b > 0 or np.any(b != 0):
+        return False
+    mu0 = float(getattr(dmft, "mu0", 0.0))
+    return abs(mu0) <= 1e-10 * max(1.0, math.sqrt(abs(float(getattr(dmft, "c0", 1.0)))))
 
 
 def predict_covariance(
@@ -174,13 +302,18 @@ def predict_covariance(
     *,
     method: Literal["auto", "eigen", "quadrature"] = "auto",
     naive: bool = True,
+    tau: ArrayLike | None = None,
+    lags: ArrayLike | None = None,
 ) -> NetworkCovariancePrediction:
-    r"""Predict the equal-time covariances of one realization of ``network``.
+    r"""Predict the covariances of one realization of ``network``.
 
-    Checks that the linear-equivalent theory covers the network, then calls
-    :func:`linear_equivalent_covariance` with the couplings ``J``, the residual statistics of
-    ``dmft`` (:meth:`ResidualStatistics.from_dmft`), the noise ``network.sigma`` and the time
-    constant ``network.tau``; with ``naive=True`` also :func:`naive_closure_covariance`.
+    Checks that the linear-equivalent theory covers the network, then picks the theory the
+    network needs: the homogeneous one (one gain :math:`\mu_1` and one residual spectrum, from
+    :meth:`ResidualStatistics.from_dmft`) for i.i.d. couplings without static input, with a
+    zero mean rate and one time constant; otherwise the heterogeneous one, with the
+    realization's own means :math:`m = b + J\psi(m)` (:func:`realization_mean_field`), per-unit
+    gains and residual spectra (:func:`unit_residuals`) and, for per-population time
+    constants, frequency quadrature (:func:`heterogeneous_covariance`).
 
     Parameters
     ----------
@@ -189,45 +322,70 @@ def predict_covariance(
     J : (n, n) array_like
         Its couplings (real; sparse matrices are densified).
     b : (n,) array_like or None
-        Its static input (must be zero: see Raises).
-    dmft : StationarySolution
-        The converged stationary DMFT of ``network`` (same phi, g, sigma, sigma_b, tau).
+        Its static input (None: zero).
+    dmft : StationarySolution or PopulationSolution
+        The converged DMFT of ``network``: :func:`randrnn.solve_stationary` for one population,
+        :func:`randrnn.dmft.solve_populations` for several.
     method : {"auto", "eigen", "quadrature"}
-        Algorithm of :func:`linear_equivalent_covariance`.
+        Algorithm (see :func:`linear_equivalent_covariance`, :func:`heterogeneous_covariance`).
     naive : bool
         Also compute the naive Gaussian closure (for comparison).
+    tau : (n,) array_like, optional
+        The realization's time constants (``realization.tau``); needed when ``network.tau``
+        is drawn from a law. Must be one value within each population.
+    lags : array_like, optional
+        Lags at which to also predict the realization's population autocovariances
+        :math:`\frac1N\mathrm{tr}\,C_x(t)`, :math:`\frac1N\mathrm{tr}\,C_\phi(t)`
+        (:func:`lagged_covariance`; multiples of the DMFT's lag step; one time constant).
 
     Returns
     -------
     NetworkCovariancePrediction
-        ``linear`` and ``naive`` (unpacks as the pair); when the naive closure does not apply
-        to this realization, ``naive`` is None and ``naive_reason`` says why (no exception:
-        it is an optional comparison).
+        ``linear`` and ``naive`` (unpacks as the pair), ``theory``, ``mean_field``,
+        ``residuals`` and ``lagged``; when the naive closure does not apply to this
+        realization, ``naive`` is None and ``naive_reason`` says why.
 
     Raises
     ------
     TypeError
-        If ``network`` is not a RateNetwork, its ensemble is not one population of i.i.d.
-        zero-mean couplings, ``J`` is complex, or ``dmft`` is not a DMFT solution.
+        If ``network`` is not a RateNetwork, its ensemble has coupling symmetry, a low-rank
+        part or finite connectivity, ``J`` is complex, or ``dmft`` is not a DMFT solution.
     ValueError
-        If the time constant differs between units, there is static input (``sigma_b > 0``,
-        an input vector, or a nonzero ``b``), ``J`` does not have shape ``(n, n)``, or
-        ``dmft`` did not converge or belongs to another network.
+        If the time constant differs within a population, ``J`` or ``b`` have the wrong shape,
+        or ``dmft`` did not converge or belongs to another network.
     UnstableNetworkError
         If the linear-equivalent network of this realization is unstable.
+    randrnn.errors.ConvergenceError
+        If the realization's mean field does not converge.
+
+    Warns
+    -----
+    FiniteSizeWarning
+        When ``edge_proximity`` :math:`\ge 1` (see Notes).
 
     Notes
     -----
-    **What is honoured, field by field.** ``phi``: through ``dmft`` (checked to be the same).
-    ``tau``: one time constant rescales time (derived in :func:`linear_equivalent_covariance`).
-    ``sigma``: taken from the network. ``ensemble`` (``g``, ``eta``, ``n``,
-    ``allow_self_coupling``): through ``J`` and the i.i.d. check; ``g`` must match the DMFT's.
-    ``sigma_b`` and ``b``: refused (the units would need one gain each).
+    **What is honoured, field by field.** ``phi``: through ``dmft`` (checked to be the same)
+    and the per-unit Gaussian averages. ``tau``: one value rescales time; one value per
+    population goes through the per-population DMFT and frequency quadrature. ``sigma``: from
+    the network. ``sigma_b`` and ``b``: through the realization's means. ``ensemble``: through
+    ``J`` (block means included) and the DMFT's block statistics; symmetry, low rank and
+    sparseness are refused.
+
+    **Finite size.** The theory neglects residual cross-covariances of order :math:`1/N`
+    (docs/theory.md section 3.8). They drive every mode of the linear-equivalent network, and
+    mode :math:`k` integrates its drive over its lifetime :math:`1/\operatorname{Re}\alpha_k`
+    in amplitude, so its variance error relative to its prediction is of order
+    :math:`1/(N(\operatorname{Re}\alpha_k)^2)`. ``edge_proximity`` is that ratio for the
+    slowest mode; from :data:`EDGE_PROXIMITY_WARNING` = 1 (the slowest mode within the
+    :math:`N^{-1/2}` fluctuation zone of the spectral edge) a
+    :class:`~randrnn.errors.FiniteSizeWarning` is issued. This replaces the ensemble rule
+    :math:`N \gg (1-g\mu_1)^{-2}` by the realization's own slowest mode.
 
     **Assumptions and approximations**
 
-    - Those of :func:`linear_equivalent_covariance`; each property of the network outside
-      them raises instead of being ignored.
+    - Those of :func:`linear_equivalent_covariance` and :func:`heterogeneous_covariance`;
+      each property of the network outside them raises instead of being ignored.
 
     Examples
     --------
@@ -246,32 +404,111 @@ def predict_covariance(
         )
     check_in("method", method, ["auto", "eigen", "quadrature"])
     naive = check_bool("naive", naive)
-    g = _iid_gain(network)
-    tau = _scalar_tau(network)
+    _check_covered(network)
     Jm = _check_coupling(J)
     n = network.n
     if Jm.shape != (n, n):
         raise ValueError(
             f"`J` must have shape ({n}, {n}) for a network of n = {n} units; got shape {Jm.shape}."
         )
-    _check_static_input(network, b, n)
-    _check_dmft(dmft, network, g, tau)
-    residual = ResidualStatistics.from_dmft(dmft)
-    linear = linear_equivalent_covariance(Jm, residual, sigma=network.sigma, tau=tau, method=method)
-    if not naive:
-        return NetworkCovariancePrediction(
-            linear=linear, naive=None, naive_status="disabled", naive_reason="", network=network
+    bv = np.zeros(n) if b is None else check_array("b", b, shape=(n,))
+    if network.sigma_b == 0 and (
+        (network.b is None and np.any(bv != 0))
+        or (network.b is not None and not np.array_equal(bv, np.asarray(network.b, dtype=float)))
+    ):
+        raise ValueError(
+            "`b` must be the network's static input (realization.b); got a vector that "
+            f"differs from it (max |b| = {float(np.max(np.abs(bv))):.3g}). Put the input in "
+            "the network (RateNetwork(b=...) or sigma_b) so that the DMFT sees it too."
         )
-    try:
-        closure = naive_closure_covariance(Jm, residual, sigma=network.sigma, tau=tau)
-    except UnstableNetworkError as exc:
-        return NetworkCovariancePrediction(
-            linear=linear,
-            naive=None,
-            naive_status="not applicable",
-            naive_reason=str(exc),
-            network=network,
+    pop = np.asarray(network.ensemble.population_index())
+    tv = _unit_tau(network, tau, n, pop)
+    lv = None if lags is None else check_array("lags", lags, shape=(None,))
+    lag_t, lag_d = _dmft_profiles(dmft) if hasattr(dmft, "lags") else (None, None)
+    if _homogeneous(network, bv, tv, dmft):
+        g = _iid_gain(network)
+        _check_dmft(dmft, network, g, float(tv[0]))
+        residual = ResidualStatistics.from_dmft(dmft)
+        linear = linear_equivalent_covariance(
+            Jm, residual, sigma=network.sigma, tau=float(tv[0]), method=method
         )
+        units = unit_residuals(
+            network.phi,  # type: ignore[arg-type]
+            np.zeros(n),
+            lag_t,
+            lag_d,
+            description="homogeneous: DMFT residual of every unit",
+        )
+
+        def closure() -> CovariancePrediction:
+            return naive_closure_covariance(Jm, residual, sigma=network.sigma, tau=float(tv[0]))
+
+        mean_field = None
+        theory: Literal["homogeneous", "heterogeneous"] = "homogeneous"
+    else:
+        _check_dmft_populations(dmft, network, tv, pop)
+        q_units = lag_d[pop, 0]
+        mean_field = realization_mean_field(Jm, bv, network.phi, q_units)  # type: ignore[arg-type]
+        units = unit_residuals(
+            network.phi,  # type: ignore[arg-type]
+            mean_field.means,
+            lag_t,
+            lag_d,
+            pop,
+            description="per unit: realization means and the DMFT's dynamic autocovariance",
+        )
+        linear = heterogeneous_covariance(Jm, units, sigma=network.sigma, tau=tv, method=method)
+        one_tau = bool(np.all(tv == tv[0]))
+
+        def closure() -> CovariancePrediction:
+            if not one_tau:
+                raise UnstableNetworkError(
+                    "the naive closure is implemented for one time constant; this network has "
+                    "one per population",
+                    eigenvalues=np.zeros(0),
+                )
+            return heterogeneous_naive_closure(Jm, units, sigma=network.sigma, tau=float(tv[0]))
+
+        theory = "heterogeneous"
+    lagged = None
+    if lv is not None and lv.size:
+        if not np.all(tv == tv[0]):
+            raise ValueError(
+                "`lags` need one time constant for all units (eigenbasis route); this network "
+                "has one per population. Leave lags out."
+            )
+        basis = _basis(Jm, units.gains)
+        lagged = _lagged_from_basis(basis, Jm, units, network.sigma, float(tv[0]), lv, False)
+    proximity = 1.0 / (n * max(linear.min_re_alpha, 1e-300) ** 2)
+    if proximity >= EDGE_PROXIMITY_WARNING:
+        warnings.warn(
+            f"this realization is close to the edge of stability for the large-N theory: "
+            f"min Re(1 - lambda_k(J G)) = {linear.min_re_alpha:.3g} at N = {n}, so "
+            f"1 / (N min Re^2) = {proximity:.2g} >= {EDGE_PROXIMITY_WARNING:g}. The neglected "
+            "residual correlations (O(1/N)) are amplified by the slowest mode to an O(1) "
+            "relative error in its variance; expect the prediction to overestimate the slow "
+            "modes. Use a larger N or a network further from the transition.",
+            FiniteSizeWarning,
+            stacklevel=2,
+        )
+    status: NaiveStatus = "disabled"
+    reason = ""
+    naive_pred = None
+    if naive:
+        try:
+            naive_pred = closure()
+            status = "compared"
+        except UnstableNetworkError as exc:
+            status, reason = "not applicable", str(exc)
     return NetworkCovariancePrediction(
-        linear=linear, naive=closure, naive_status="compared", naive_reason="", network=network
+        linear=linear,
+        naive=naive_pred,
+        naive_status=status,
+        naive_reason=reason,
+        network=network,
+        theory=theory,
+        mean_field=mean_field,
+        residuals=units,
+        lagged=lagged,
+        edge_proximity=proximity,
     )

@@ -21,6 +21,7 @@ result records it as not applicable, with the reason, and the experiment goes on
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -33,6 +34,8 @@ from randrnn import io
 from randrnn.config import RunConfig, config_from_mapping
 from randrnn.covariance import (
     CovariancePrediction,
+    LaggedCovariance,
+    MeanField,
     NetworkCovariancePrediction,
     predict_covariance,
 )
@@ -115,6 +118,15 @@ METRICS: dict[str, dict[str, str]] = {
         "acf_x_max_abs_z": "max |z| over lags, DMFT Delta(t) vs simulation (raw)",
         "acf_x_z_threshold": "largest max |z| consistent with sampling noise (3-sigma, Sidak)",
         "acf_x_connected_max_abs_z": "max |z|, Delta(t) - Delta_inf vs connected simulation",
+        "acf_x_realization_max_abs_z": (
+            "max |z|, this realization's (1/N) tr C_x(t) vs connected simulation"
+        ),
+        "acf_phi_realization_max_abs_z": (
+            "max |z|, this realization's (1/N) tr C_phi(t) vs connected simulation"
+        ),
+        "theory": "covariance theory used: homogeneous or heterogeneous (per-unit gains)",
+        "means_rms_z": "RMS z-score, simulated per-unit means of x vs predicted m_i",
+        "means_max_abs_z": "largest |z|, simulated per-unit means of x vs predicted m_i",
     },
     "residuals": {
         "rms_ratio": "RMS off-diagonal cov(r) / RMS off-diagonal cov(phi), bias-corrected",
@@ -193,11 +205,18 @@ class AutocovarianceComparisons:
         Centred on each unit's temporal mean vs :math:`\Delta(t) - \Delta_\infty`: removes
         the static part, which at finite N includes the quenched per-unit means that the
         N -> infinity theory does not have.
+    x_realization, phi_realization : AutocovarianceComparison or None
+        Centred on each unit's mean vs this realization's own prediction
+        :math:`\frac1N\mathrm{tr}\,C_x(t)`, :math:`\frac1N\mathrm{tr}\,C_\phi(t)` from the
+        linear-equivalent network (its slow modes included); None when not predicted (per-unit
+        time constants).
     """
 
     x: AutocovarianceComparison
     phi: AutocovarianceComparison
     x_connected: AutocovarianceComparison
+    x_realization: AutocovarianceComparison | None = None
+    phi_realization: AutocovarianceComparison | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -228,6 +247,12 @@ class RunResult:
         The Wick test (None with ``simulation.n_quadruples = 0``).
     seconds : dict
         Wall time per stage and ``total``.
+    theory : {"homogeneous", "heterogeneous"}
+        The covariance theory used (see :func:`randrnn.covariance.predict_covariance`).
+    mean_field : MeanField or None
+        The realization's predicted means, rates and gains (heterogeneous theory).
+    lagged : LaggedCovariance or None
+        The realization's predicted population autocovariances.
     """
 
     config: RunConfig
@@ -241,6 +266,18 @@ class RunResult:
     residuals: ResidualEstimate
     wick: FourthCumulantComparison | None
     seconds: dict[str, float]
+    theory: str = "homogeneous"
+    mean_field: MeanField | None = None
+    lagged: LaggedCovariance | None = None
+
+    @property
+    def means_z(self) -> Any:
+        """z-scores of the simulated per-unit means of x against the predicted means (or None)."""
+        if self.mean_field is None:
+            return None
+        et = self.simulation.equal_time
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (et.mean_x - self.mean_field.means) / et.mean_x_se
 
     @property
     def linear_beats_naive(self) -> bool | None:
@@ -316,6 +353,7 @@ class RunResult:
                 "acf_x_max_abs_z": ac.x.max_abs_z,
                 "acf_x_z_threshold": ac.x.z_threshold,
                 "acf_x_connected_max_abs_z": ac.x_connected.max_abs_z,
+                "theory": self.theory,
             },
             "residuals": {
                 "rms_ratio": self.residuals.rms_ratio,
@@ -325,6 +363,13 @@ class RunResult:
                 "ms_offdiag_phi_se": self.residuals.ms_offdiag_phi_se,
             },
         }
+        sim_table = out["simulation"]
+        if ac.x_realization is not None and ac.phi_realization is not None:
+            sim_table["acf_x_realization_max_abs_z"] = ac.x_realization.max_abs_z
+            sim_table["acf_phi_realization_max_abs_z"] = ac.phi_realization.max_abs_z
+        if self.means_z is not None:
+            sim_table["means_rms_z"] = _rms(self.means_z)
+            sim_table["means_max_abs_z"] = _max_abs(self.means_z)
         nv = self.naive
         if nv.phi is not None and nv.x is not None and nv.prediction is not None:
             out["comparison"].update(
@@ -358,6 +403,8 @@ class RunResult:
             "acf_x": self.autocovariance.x,
             "acf_x_connected": self.autocovariance.x_connected,
         }
+        if self.autocovariance.x_realization is not None:
+            items["acf_x_realization"] = self.autocovariance.x_realization
         if self.wick is not None:
             items["wick"] = self.wick
         return {
@@ -623,6 +670,8 @@ def run_experiment(
             dmft,
             method=cfg.prediction.method,
             naive=cfg.prediction.naive,
+            tau=real.tau,
+            lags=_prediction_lags(dmft, settings.max_lag) if _one_tau(real.tau) else None,
         )
     stages.update(1)
 
@@ -637,6 +686,47 @@ def run_experiment(
     stages.update(1)
     stages.close()
     return replace(result, seconds=clock.total())
+
+
+def _rms(z: Any) -> float:
+    return float(np.sqrt(np.nanmean(np.asarray(z) ** 2)))
+
+
+def _max_abs(z: Any) -> float:
+    return float(np.nanmax(np.abs(np.asarray(z))))
+
+
+def _one_tau(tau: Any) -> bool:
+    return bool(np.all(tau == tau[0]))
+
+
+#: most lags at which the realization's own autocovariance is predicted
+_MAX_PREDICTED_LAGS = 51
+
+
+def _prediction_lags(dmft: StationarySolution, max_lag: float) -> Any:
+    """Lags on the DMFT's grid covering ``[0, max_lag]`` (at most 51)."""
+    dt = float(dmft.lags[1] - dmft.lags[0])
+    steps = math.ceil(max_lag / dt - 1e-9)
+    stride = max(1, math.ceil(steps / (_MAX_PREDICTED_LAGS - 1)))
+    last = min(math.ceil(steps / stride) * stride, dmft.lags.size - 1)
+    return dt * np.arange(0, last + 1, stride)
+
+
+def _realization_acf(
+    pred: NetworkCovariancePrediction, ac: Any, nb: int
+) -> dict[str, AutocovarianceComparison]:
+    lagged = pred.lagged
+    if lagged is None or lagged.lags[-1] < ac.lags[-1] - 1e-9:
+        return {}
+    return {
+        "x_realization": compare_autocovariance(
+            lagged.lags, lagged.trace_x, ac.lags, ac.acf_x, ac.acf_x_se, n_blocks=nb
+        ),
+        "phi_realization": compare_autocovariance(
+            lagged.lags, lagged.trace_phi, ac.lags, ac.acf_phi, ac.acf_phi_se, n_blocks=nb
+        ),
+    }
 
 
 def _compare(
@@ -681,6 +771,7 @@ def _compare(
         x_connected=compare_autocovariance(
             dmft.lags, dmft.delta - dmft.delta_inf, ac.lags, ac.acf_x, ac.acf_x_se, n_blocks=nb
         ),
+        **_realization_acf(pred, ac, nb),
     )
     return RunResult(
         config=cfg,
@@ -694,4 +785,7 @@ def _compare(
         residuals=residual_covariance(et),
         wick=compare_fourth_cumulants(et.wick) if et.wick is not None else None,
         seconds={},
+        theory=pred.theory,
+        mean_field=pred.mean_field,
+        lagged=pred.lagged,
     )

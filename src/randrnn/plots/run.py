@@ -24,27 +24,59 @@ def _fmt(v: float, spec: str = ".3f") -> str:
 
 
 def autocovariance(result: RunResult) -> plt.Figure:
-    """DMFT Delta(t) and C(t) against the simulated population autocovariances (+-2 SE)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    """DMFT Delta(t) and C(t) against the simulated population autocovariances (+-2 SE).
+
+    Top: raw autocovariances against the ensemble DMFT. Bottom (when predicted): centred on
+    each unit's mean, the ensemble DMFT's dynamic part against this realization's own
+    prediction :math:`\frac1N\\mathrm{tr}\\,C(t)` from the linear-equivalent network.
+    """
+    ac = result.autocovariance
+    lagged = result.lagged
+    rows = 2 if ac.x_realization is not None and lagged is not None else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(10, 3.6 * rows), squeeze=False)
     d = result.dmft
-    for ax, (th, comp, name) in zip(
-        axes,
-        (
-            (d.delta, result.autocovariance.x, r"$\Delta(t)$ (preactivations $x$)"),
-            (d.c, result.autocovariance.phi, r"$C(t)$ (activities $\phi$)"),
-        ),
-        strict=True,
-    ):
+    panels = [
+        (axes[0, 0], d.delta, ac.x, r"$\Delta(t)$ (preactivations $x$), raw", None),
+        (axes[0, 1], d.c, ac.phi, r"$C(t)$ (activities $\phi$), raw", None),
+    ]
+    if rows == 2:
+        assert lagged is not None
+        panels += [
+            (
+                axes[1, 0],
+                d.delta - d.delta_inf,
+                ac.x_realization,
+                r"$x$, centred on each unit's mean",
+                lagged.trace_x,
+            ),
+            (
+                axes[1, 1],
+                d.c - d.c_inf,
+                ac.phi_realization,
+                r"$\phi$, centred on each unit's mean",
+                lagged.trace_phi,
+            ),
+        ]
+    for ax, th, comp, name, real in panels:
         lag = comp.lags
         m = d.lags <= lag.max()
-        ax.plot(d.lags[m], th[m], color=_PRED, lw=2, label="DMFT")
+        ax.plot(d.lags[m], th[m], color=_PRED, lw=2, label="DMFT (ensemble)")
+        if real is not None:
+            ax.plot(
+                lagged.lags,  # type: ignore[union-attr]
+                real,
+                color="k",
+                lw=1.5,
+                ls="--",
+                label=f"this realization (max|z| {_fmt(comp.max_abs_z, '.1f')})",
+            )
         y, e = comp.simulated, comp.se
         ax.fill_between(lag, y - 2 * e, y + 2 * e, color=_SIM, alpha=0.2, lw=0)
         ax.plot(lag, y, "o", ms=2.5, color=_SIM, label="simulation (±2 SE)")
         ax.set_xlabel("lag t (units of τ)")
         ax.set_title(name)
         ax.axhline(0, color="0.7", lw=0.8)
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
 
