@@ -270,6 +270,7 @@ def test_prediction_gives_units_of_a_nonzero_mean_rate_their_own_gains() -> None
     pred = predict_covariance(net, real.J, real.b, solve_stationary(net))
     assert pred.theory == "heterogeneous"
     mf = pred.mean_field
-    assert mf is not None and mf.residual <= 1e-12
+    assert mf is not None
+    assert mf.residual <= 1e-12
     assert float(np.std(mf.means)) > 0.1  # the row sums of J give units different means
     assert float(np.std(pred.residuals.gains)) > 0.05

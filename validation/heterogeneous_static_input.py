@@ -24,16 +24,19 @@ from randrnn.verify import compare_covariance
 
 
 def measure(n: int, t_max: float, trials: int, seed: int) -> dict:
-    net = RateNetwork(
-        ensemble=GaussianEnsemble(n=n, g=1.5), phi="tanh", sigma=0.5, sigma_b=0.8
-    )
+    net = RateNetwork(ensemble=GaussianEnsemble(n=n, g=1.5), phi="tanh", sigma=0.5, sigma_b=0.8)
     t0 = time.perf_counter()
     dmft = solve_stationary(net)
     real = realize(net, Seeds(coupling=seed, input=seed + 1, noise=seed + 2))
     pred = predict_covariance(net, real.J, real.b, dmft)
     t_pred = time.perf_counter() - t0
     st = SimulationSettings(
-        dt=0.05, t_max=t_max, burn_in=50.0, n_trials=trials, max_lag=0.0, progress=False,
+        dt=0.05,
+        t_max=t_max,
+        burn_in=50.0,
+        n_trials=trials,
+        max_lag=0.0,
+        progress=False,
         n_quadruples=0,
     )
     sim = simulate(real, st)

@@ -92,14 +92,20 @@ class PredictionSettings:
         :func:`randrnn.covariance.linear_equivalent_covariance`).
     naive : bool
         Also compute the naive Gaussian closure, for comparison.
+    order_parameters : {"ensemble", "realization"}
+        Gain and residual statistics from the ensemble DMFT (the paper's prediction, default)
+        or solved from the realization's own autocovariance
+        (:func:`randrnn.covariance.realization_order_parameters`; every unit alike).
     """
 
     method: Literal["auto", "eigen", "quadrature"] = "auto"
     naive: bool = True
+    order_parameters: Literal["ensemble", "realization"] = "ensemble"
 
     def __post_init__(self) -> None:
         check_in("method", self.method, ["auto", "eigen", "quadrature"])
         object.__setattr__(self, "naive", check_bool("naive", self.naive))
+        check_in("order_parameters", self.order_parameters, ["ensemble", "realization"])
 
     def to_dict(self) -> dict[str, Any]:
         """The table as a plain dict."""

@@ -39,19 +39,32 @@ Heterogeneous units (static input, block means, nonzero mean rates, per-populati
 - :func:`heterogeneous_naive_closure` -- the naive closure with per-unit statistics.
 - :func:`lagged_covariance` -- lagged covariances and the realization's own population
   autocovariances (:class:`LaggedCovariance`).
+- :func:`realization_order_parameters` -- gain and residual solved from the realization's own
+  autocovariance instead of the ensemble DMFT (:class:`RealizationOrderParameters`).
 
 Spectra and dimension
 
 - :func:`participation_ratio` -- :math:`(\operatorname{tr} C)^2/\operatorname{tr} C^2`.
 - :func:`linear_covariance_density` -- large-N eigenvalue density of the long-window
   covariance of a linear i.i.d. network (Hu & Sompolinsky 2022).
-- :func:`pr_per_n_iid` -- large-N participation ratio per unit of an i.i.d. network.
+- :func:`pr_per_n` -- large-N participation ratios per unit, :math:`PR^\phi/N` and
+  :math:`PR^x/N`, of an i.i.d. network from its DMFT solution.
+- :func:`pr_per_n_iid` -- :math:`PR^\phi/N` from a user-supplied spectrum.
+- :func:`long_window_spectrum` -- the Hu-Sompolinsky density with its support, moments and
+  participation ratio (:class:`LongWindowSpectrum`).
+- :func:`long_window_covariance` -- the zero-frequency (long time window) covariances of a
+  realization (:class:`LongWindowCovariance`).
 """
 
 from randrnn.covariance._common import COND_THRESHOLD as COND_THRESHOLD
 from randrnn.covariance._common import UnstableNetworkError as UnstableNetworkError
+from randrnn.covariance.dimension import LongWindowCovariance as LongWindowCovariance
+from randrnn.covariance.dimension import LongWindowSpectrum as LongWindowSpectrum
 from randrnn.covariance.dimension import linear_covariance_density as linear_covariance_density
+from randrnn.covariance.dimension import long_window_covariance as long_window_covariance
+from randrnn.covariance.dimension import long_window_spectrum as long_window_spectrum
 from randrnn.covariance.dimension import participation_ratio as participation_ratio
+from randrnn.covariance.dimension import pr_per_n as pr_per_n
 from randrnn.covariance.dimension import pr_per_n_iid as pr_per_n_iid
 from randrnn.covariance.heterogeneous import LaggedCovariance as LaggedCovariance
 from randrnn.covariance.heterogeneous import heterogeneous_covariance as heterogeneous_covariance
@@ -67,6 +80,12 @@ from randrnn.covariance.prediction import (
     linear_equivalent_covariance as linear_equivalent_covariance,
 )
 from randrnn.covariance.residual import ResidualStatistics as ResidualStatistics
+from randrnn.covariance.selfconsistent import (
+    RealizationOrderParameters as RealizationOrderParameters,
+)
+from randrnn.covariance.selfconsistent import (
+    realization_order_parameters as realization_order_parameters,
+)
 from randrnn.covariance.units import MeanField as MeanField
 from randrnn.covariance.units import UnitResiduals as UnitResiduals
 from randrnn.covariance.units import realization_mean_field as realization_mean_field
@@ -76,8 +95,11 @@ __all__ = [
     "COND_THRESHOLD",
     "CovariancePrediction",
     "LaggedCovariance",
+    "LongWindowCovariance",
+    "LongWindowSpectrum",
     "MeanField",
     "NetworkCovariancePrediction",
+    "RealizationOrderParameters",
     "ResidualStatistics",
     "UnitResiduals",
     "UnstableNetworkError",
@@ -86,10 +108,14 @@ __all__ = [
     "lagged_covariance",
     "linear_covariance_density",
     "linear_equivalent_covariance",
+    "long_window_covariance",
+    "long_window_spectrum",
     "naive_closure_covariance",
     "participation_ratio",
+    "pr_per_n",
     "pr_per_n_iid",
     "predict_covariance",
     "realization_mean_field",
+    "realization_order_parameters",
     "unit_residuals",
 ]

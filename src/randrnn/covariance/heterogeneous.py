@@ -203,10 +203,11 @@ def _lagged_from_basis(
     noise = sigma**2 / tau
     Y = b.Y
     profiles = residuals.profile(np.arange(n))
+    partial = residuals.lagged(a_s, steps)
     for j, (t, st) in enumerate(zip(lags, steps, strict=True)):
-        past, future = residuals.lagged(a_s, int(st))
-        past /= tau
-        future /= tau
+        past, future = partial[j]
+        past = past / tau
+        future = future / tau
         decay = np.exp(-alpha * (t / tau))
         t1x = np.sum(Y * past.T * z1x)
         t2x = np.sum((Y * future.T).conj() * z2x)

@@ -34,6 +34,10 @@ from randrnn.covariance.prediction import (
     linear_equivalent_covariance,
 )
 from randrnn.covariance.residual import ResidualStatistics
+from randrnn.covariance.selfconsistent import (
+    RealizationOrderParameters,
+    realization_order_parameters,
+)
 from randrnn.covariance.units import (
     MeanField,
     UnitResiduals,
@@ -89,6 +93,8 @@ class NetworkCovariancePrediction:
         neglected :math:`O(1/N)` residual correlations after amplification by the slowest mode
         (see :func:`predict_covariance`); a :class:`~randrnn.errors.FiniteSizeWarning` is
         issued from :data:`EDGE_PROXIMITY_WARNING`.
+    order_parameters : RealizationOrderParameters or None
+        The realization-level self-consistent order parameters, when requested.
     """
 
     linear: CovariancePrediction
@@ -101,6 +107,7 @@ class NetworkCovariancePrediction:
     residuals: UnitResiduals | None = None
     lagged: LaggedCovariance | None = None
     edge_proximity: float = 0.0
+    order_parameters: RealizationOrderParameters | None = None
 
     @property
     def finite_size_warning(self) -> bool:
@@ -304,6 +311,7 @@ def predict_covariance(
     naive: bool = True,
     tau: ArrayLike | None = None,
     lags: ArrayLike | None = None,
+    order_parameters: Literal["ensemble", "realization"] = "ensemble",
 ) -> NetworkCovariancePrediction:
     r"""Predict the covariances of one realization of ``network``.
 
@@ -337,6 +345,10 @@ def predict_covariance(
         Lags at which to also predict the realization's population autocovariances
         :math:`\frac1N\mathrm{tr}\,C_x(t)`, :math:`\frac1N\mathrm{tr}\,C_\phi(t)`
         (:func:`lagged_covariance`; multiples of the DMFT's lag step; one time constant).
+    order_parameters : {"ensemble", "realization"}
+        ``"ensemble"`` (default, the paper's prediction): gain and residual statistics from
+        the DMFT. ``"realization"``: solved from this realization's own predicted
+        autocovariance (:func:`realization_order_parameters`; homogeneous theory only).
 
     Returns
     -------
@@ -425,7 +437,36 @@ def predict_covariance(
     tv = _unit_tau(network, tau, n, pop)
     lv = None if lags is None else check_array("lags", lags, shape=(None,))
     lag_t, lag_d = _dmft_profiles(dmft) if hasattr(dmft, "lags") else (None, None)
-    if _homogeneous(network, bv, tv, dmft):
+    check_in("order_parameters", order_parameters, ["ensemble", "realization"])
+    homogeneous = _homogeneous(network, bv, tv, dmft)
+    if order_parameters == "realization" and not homogeneous:
+        raise ValueError(
+            "`order_parameters` = 'realization' is implemented for networks whose units are "
+            "alike (i.i.d. couplings, no static input, zero mean rate, one tau); this network "
+            "needs the heterogeneous theory. Use order_parameters='ensemble'."
+        )
+    rop = None
+    if homogeneous and order_parameters == "realization":
+        g = _iid_gain(network)
+        _check_dmft(dmft, network, g, float(tv[0]))
+        rop = realization_order_parameters(Jm, dmft, sigma=network.sigma, tau=float(tv[0]))
+        units = unit_residuals(
+            network.phi,  # type: ignore[arg-type]
+            np.zeros(n),
+            rop.lags,
+            rop.delta,
+            description="realization-level self-consistent residual of every unit",
+        )
+        linear = heterogeneous_covariance(
+            Jm, units, sigma=network.sigma, tau=float(tv[0]), method=method
+        )
+
+        def closure() -> CovariancePrediction:
+            return heterogeneous_naive_closure(Jm, units, sigma=network.sigma, tau=float(tv[0]))
+
+        mean_field = None
+        theory: Literal["homogeneous", "heterogeneous"] = "homogeneous"
+    elif homogeneous:
         g = _iid_gain(network)
         _check_dmft(dmft, network, g, float(tv[0]))
         residual = ResidualStatistics.from_dmft(dmft)
@@ -444,7 +485,7 @@ def predict_covariance(
             return naive_closure_covariance(Jm, residual, sigma=network.sigma, tau=float(tv[0]))
 
         mean_field = None
-        theory: Literal["homogeneous", "heterogeneous"] = "homogeneous"
+        theory = "homogeneous"
     else:
         _check_dmft_populations(dmft, network, tv, pop)
         q_units = lag_d[pop, 0]
@@ -511,4 +552,5 @@ def predict_covariance(
         residuals=units,
         lagged=lagged,
         edge_proximity=proximity,
+        order_parameters=rop,
     )

@@ -671,6 +671,7 @@ def run_experiment(
             method=cfg.prediction.method,
             naive=cfg.prediction.naive,
             tau=real.tau,
+            order_parameters=cfg.prediction.order_parameters,
             lags=_prediction_lags(dmft, settings.max_lag) if _one_tau(real.tau) else None,
         )
     stages.update(1)

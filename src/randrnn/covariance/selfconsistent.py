@@ -1,0 +1,263 @@
+r"""Order parameters solved from one realization's own autocovariance (beyond the paper).
+
+The linear-equivalent prediction takes its gain :math:`\mu_1` and residual autocovariance
+:math:`s_r(t)` from the ensemble DMFT. At finite N the realization's own population
+autocovariance :math:`\frac1N\mathrm{tr}\,C_x(t)` differs from the DMFT's :math:`\Delta(t)`
+through its slow modes. :func:`realization_order_parameters` closes the loop on the
+realization: :math:`\mu_1` and :math:`s_r` are computed through the Gaussian map from the
+predicted :math:`\frac1N\mathrm{tr}\,C_x(t)` until it reproduces itself (docs/theory.md
+section 8.4). For i.i.d. couplings the average of :math:`\frac1N\mathrm{tr}\,C_x(t)` over
+realizations is the DMFT's, so the result reduces to the paper's prediction as N grows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from randrnn import _fixedpoint as _solvers
+from randrnn._typing import ComplexArray, FloatArray
+from randrnn._validation import check_nonnegative, check_positive
+from randrnn.covariance._common import _alpha_and_check
+from randrnn.covariance.prediction import _check_coupling
+from randrnn.covariance.units import UnitResiduals, _laplace_profiles, unit_residuals
+from randrnn.errors import ConvergenceError
+from randrnn.nonlinearities import AbstractNonlinearity, nonlinearity
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class RealizationOrderParameters:
+    r"""Gain and residual statistics solved self-consistently for one realization.
+
+    Parameters
+    ----------
+    lags : (m,) ndarray
+        Lag grid (network time units).
+    delta : (m,) ndarray
+        The realization's population autocovariance :math:`\frac1N\mathrm{tr}\,C_x(t)`
+        (connected) at the fixed point.
+    delta_ensemble : (m,) ndarray
+        The ensemble DMFT's :math:`\Delta(t) - \Delta_\infty` on the same lags (the start).
+    mu1 : float
+        Gain at the fixed point (ensemble value in ``mu1_ensemble``).
+    mu1_ensemble : float
+        The DMFT's gain.
+    residuals : UnitResiduals
+        Residual statistics at the fixed point (one node: every unit alike), for
+        :func:`~randrnn.covariance.heterogeneous_covariance`.
+    n_iter : int
+        Map evaluations.
+    residual : float
+        :math:`\max_t|F[\Delta](t) - \Delta(t)| / \Delta(0)` at the returned solution.
+    converged : bool
+        Whether ``residual <= tol``.
+    seconds : float
+        Wall time.
+    """
+
+    lags: FloatArray
+    delta: FloatArray
+    delta_ensemble: FloatArray
+    mu1: float
+    mu1_ensemble: float
+    residuals: UnitResiduals
+    n_iter: int
+    residual: float
+    converged: bool
+    seconds: float
+
+
+def _segment_weights(alpha: ComplexArray, h: float) -> tuple[ComplexArray, ...]:
+    """Exact integrals of the linear hats over one step against exponentials."""
+    z = alpha * h
+    e = np.exp(-z)
+    small = np.abs(z) < 1e-4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        i0 = np.where(small, h * (1 - z / 2 + z * z / 6), (1 - e) / alpha)
+        # int_0^h (v/h) e^{-alpha (h - v)} dv and int_0^h (v/h) e^{-alpha v} dv
+        i1 = np.where(small, h * (0.5 - z / 3 + z * z / 8), (1.0 - i0 / h) / alpha)
+        j1 = np.where(small, h * (0.5 - z / 6 + z * z / 24), (i0 / h - e) / alpha)
+    return e, i0, i1, j1
+
+
+def _partial_transforms(
+    alpha: ComplexArray, h: float, s: FloatArray
+) -> tuple[ComplexArray, ComplexArray]:
+    r"""``A[j, k] = int_{-inf}^{t_j} s e^{-alpha_k (t_j - u)}`` and the future ``F[j, k]``.
+
+    Exact for the piecewise-linear interpolant of ``s`` on the grid (recursions over lags,
+    O(n m)); ``A[0] = F[0] = S(alpha)``.
+    """
+    m = s.size
+    e, i0, i1, j1 = _segment_weights(alpha, h)
+    S0 = _laplace_profiles(alpha, h, s[:, None])[:, 0]
+    A = np.empty((m, alpha.size), dtype=np.complex128)
+    F = np.empty((m, alpha.size), dtype=np.complex128)
+    A[0] = S0
+    for j in range(m - 1):
+        ds = s[j + 1] - s[j]
+        A[j + 1] = e * A[j] + s[j] * i0 + ds * i1
+    F[m - 1] = 0.0
+    for j in range(m - 2, -1, -1):
+        ds = s[j + 1] - s[j]
+        F[j] = e * F[j + 1] + s[j] * i0 + ds * j1
+    return A, F
+
+
+def _trace_weights(J: FloatArray) -> dict[str, Any]:
+    lam, V = np.linalg.eig(J)
+    U = np.linalg.inv(V)
+    Y = U @ J
+    M = V.conj().T @ V
+    return {
+        "lam": lam,
+        "H": (Y @ Y.conj().T) * M.T,
+        "Hn": (U @ U.conj().T) * M.T,
+        "d": np.sum(Y * V.T, axis=1),  # (Y V)_kk
+    }
+
+
+def realization_order_parameters(
+    J: ArrayLike,
+    dmft: Any,
+    *,
+    sigma: float = 0.0,
+    tau: float = 1.0,
+    tol: float = 1e-8,
+    max_iter: int = 200,
+) -> RealizationOrderParameters:
+    r"""Solve :math:`\mu_1` and :math:`s_r` from the realization's own autocovariance.
+
+    Parameters
+    ----------
+    J : (n, n) array_like
+        Couplings of the realization (i.i.d. ensemble, no static input: every unit alike).
+    dmft : StationarySolution
+        The ensemble DMFT of the network (start and lag grid; ``phi`` from its spec).
+    sigma : float
+        White-noise amplitude.
+    tau : float
+        The time constant of every unit.
+    tol : float
+        Tolerance on :math:`\max_t|F[\Delta] - \Delta| / \Delta(0)`.
+    max_iter : int
+        Map evaluations allowed.
+
+    Returns
+    -------
+    RealizationOrderParameters
+        The self-consistent profile, gain and residual statistics.
+
+    Raises
+    ------
+    ConvergenceError
+        If the iteration does not reach ``tol``.
+    randrnn.covariance.UnstableNetworkError
+        If an iterate makes the linear-equivalent network unstable.
+
+    Notes
+    -----
+    **Map.** For a profile :math:`\Delta(t)` (connected, :math:`q = \Delta(0)`):
+    :math:`\mu_1 = E[\phi'(\sqrt q z)]`, :math:`s_r(t) = E[\phi(u)\phi(v)] - \mu_1^2\Delta(t)`
+    (:func:`~randrnn.covariance.unit_residuals` with zero means), then
+    :math:`F[\Delta](t) = \frac1N\mathrm{tr}\,C_x(t)` of the linear-equivalent network with
+    these order parameters. With :math:`J = V\Lambda U`, :math:`\alpha_k = 1 - \mu_1\lambda_k`
+    (:math:`\tau` = 1 units), :math:`Y = UJ`, :math:`M = V^HV` and the partial fractions of
+    :func:`~randrnn.covariance.lagged_covariance`,
+
+    .. math::
+
+        N F[\Delta](t) = \mathrm{Re}\sum_k\big[h_k A(\alpha_k, t) + h'_k
+            \overline{F(\alpha_k, t)} + \sigma^2 h''_k e^{-\alpha_k t}\big],\quad
+        h_k = \sum_l \frac{(YY^H)_{kl}M_{lk}}{\alpha_k + \bar\alpha_l},\
+        h'_l = \sum_k \frac{(YY^H)_{kl}M_{lk}}{\alpha_k + \bar\alpha_l},
+
+    (:math:`h''` with :math:`UU^H`), so after one ``eig`` each evaluation costs
+    :math:`O(n^2)` for the weights and :math:`O(nm)` for the partial transforms :math:`A`,
+    :math:`F`, computed by exact recursions over the lag grid. Anderson-accelerated iteration
+    from the DMFT's profile.
+
+    **Assumptions and approximations**
+
+    - Those of the linear-equivalent theory; every unit alike (i.i.d. couplings, no static
+      input, zero mean rate, one time constant).
+    - Not a DMFT of the realization in any controlled sense: the closure replaces the ensemble
+      average by the trace over this realization's modes. It is offered as a measured
+      alternative (docs/theory.md section 8.4).
+    """
+    t_start = time.perf_counter()
+    Jm = _check_coupling(J)
+    n = Jm.shape[0]
+    sig = check_nonnegative("sigma", sigma)
+    tau_f = check_positive("tau", tau)
+    phi: AbstractNonlinearity = nonlinearity(dmft.spec.phi)
+    lags = np.asarray(dmft.lags, dtype=float)
+    d_ens = np.asarray(dmft.delta - dmft.delta_inf, dtype=float)
+    # trim the grid where the ensemble profile has decayed
+    alive = np.abs(d_ens) > 1e-12 * abs(d_ens[0])
+    m = min(lags.size, int(np.max(np.nonzero(alive)[0], initial=0)) + 20)
+    lags, d_ens = lags[:m], d_ens[:m]
+    h = float(lags[1] - lags[0]) / tau_f  # in units of tau
+    w = _trace_weights(Jm)
+    lam = w["lam"]
+    noise = sig**2 / tau_f
+    state: dict[str, Any] = {}
+
+    def order(delta: FloatArray) -> tuple[UnitResiduals, float]:
+        units = unit_residuals(
+            phi,
+            np.zeros(1),
+            lags,
+            np.maximum(delta, -abs(delta[0]))[None, :],
+            description="realization-level self-consistent residual",
+        )
+        return units, float(units.gains[0])
+
+    def F(delta: FloatArray) -> FloatArray:
+        units, mu1 = order(delta)
+        alpha, _ = _alpha_and_check(lam, mu1)
+        D = 1.0 / (alpha[:, None] + alpha.conj()[None, :])
+        hk = np.sum(w["H"] * D, axis=1)
+        hl = np.sum(w["H"] * D, axis=0)
+        hn = np.sum(w["Hn"] * D, axis=1)
+        s = units.profile([0])[0]
+        s = np.concatenate([s, np.zeros(max(0, m - s.size))])[:m]
+        A, Fut = _partial_transforms(alpha, h, s)
+        t = lags / tau_f
+        out = (A @ hk).real + (Fut.conj() @ hl).real
+        out += noise * (np.exp(-np.outer(t, alpha)) @ hn).real
+        state["units"], state["mu1"] = units, mu1
+        return out / n
+
+    def norm(f: FloatArray, u: FloatArray) -> float:
+        return float(np.max(np.abs(f))) / max(abs(float(u[0])), 1e-300)
+
+    it = _solvers.anderson(
+        F, d_ens.copy(), norm=norm, tol=tol, max_iter=max_iter, memory=8, beta=0.5
+    )
+    delta = it.x
+    if not it.converged:
+        raise ConvergenceError(
+            f"the realization-level self-consistency did not converge: residual "
+            f"{it.residual:.3e} after {it.n_iter} iterations (tol {tol:.1e}): {it.message}",
+            n_iter=it.n_iter,
+            residual=it.residual,
+            tol=tol,
+        )
+    F(delta)  # the order parameters at the returned profile
+    return RealizationOrderParameters(
+        lags=lags,
+        delta=delta,
+        delta_ensemble=d_ens,
+        mu1=float(state["mu1"]),
+        mu1_ensemble=float(dmft.mu1),
+        residuals=state["units"],
+        n_iter=it.n_iter,
+        residual=float(it.residual),
+        converged=bool(it.converged),
+        seconds=time.perf_counter() - t_start,
+    )
