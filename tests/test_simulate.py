@@ -320,9 +320,7 @@ def test_record_units_need_store():
     st = SimulationSettings(t_max=32.0, max_lag=0.0, record_units=(1,), progress=False)
     with pytest.raises(ValueError, match=r"`trajectory_store` must be given"):
         simulate(realize(net), st)
-    with pytest.raises(
-        ValueError, match=r"`simulation.record_units` must be in \[0, 10\); got 12"
-    ):
+    with pytest.raises(ValueError, match=r"`simulation.record_units` must be in \[0, 10\); got 12"):
         simulate(
             realize(net),
             SimulationSettings(t_max=32.0, max_lag=1.0, record_units=(12,), progress=False),

@@ -190,8 +190,7 @@ class SimulationSettings:
         units = self.record_units
         if isinstance(units, (str, bytes)) or not isinstance(units, (Sequence, np.ndarray)):
             raise TypeError(
-                f"`record_units` must be a list of unit indices (integers >= 0); got "
-                f"{show(units)}."
+                f"`record_units` must be a list of unit indices (integers >= 0); got {show(units)}."
             )
         object.__setattr__(
             self,

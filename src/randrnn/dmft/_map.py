@@ -505,5 +505,3 @@ def _explain(it: _solvers.IterationResult, tol: float) -> _solvers.IterationResu
         f"float64 map (about 1e-15); tol={tol:.1e} cannot be reached, use tol >= "
         f"{max(10.0 * it.residual, 1e-14):.0e}",
     )
-
-
