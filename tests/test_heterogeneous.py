@@ -9,6 +9,8 @@ linear network's Lyapunov equation with per-unit time constants.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.linalg import expm, solve_continuous_lyapunov
@@ -16,6 +18,7 @@ from scipy.linalg import expm, solve_continuous_lyapunov
 from randrnn import GaussianEnsemble, RateNetwork, Seeds, gaussian, realize, solve_stationary
 from randrnn.covariance import (
     ResidualStatistics,
+    UnstableNetworkError,
     heterogeneous_covariance,
     heterogeneous_naive_closure,
     lagged_covariance,
@@ -220,3 +223,57 @@ def test_realization_order_parameters_reproduce_their_own_autocovariance() -> No
     sol_b = solve_stationary(net_b)
     with pytest.raises(ValueError, match=r"order_parameters.*'realization'"):
         predict_covariance(net_b, r_b.J, r_b.b, sol_b, order_parameters="realization")
+
+
+def test_run_experiment_handles_static_input_and_ei_blocks() -> None:
+    """`randrnn run`'s experiment: the heterogeneous theory, the realization's autocovariance
+    and its means, for a static-input network and an E/I network with block means."""
+    from tests.helpers import run_config
+
+    from randrnn.experiments import run_experiment
+
+    static = run_experiment(run_config(n=60, network={"sigma_b": 0.6}), progress=False)
+    assert static.theory == "heterogeneous"
+    assert static.autocovariance.x_realization is not None
+    assert "means_rms_z" in static.metrics()["simulation"]
+    ei = run_config(
+        n=80,
+        ensemble={
+            "kind": "gaussian_blocks",
+            "fractions": [0.8, 0.2],
+            "mean": [[1.0, -2.0], [1.5, -1.5]],
+            "var": [[2.0, 3.0], [2.5, 1.5]],
+        },
+    )
+    del ei["ensemble"]["g"]
+    result = run_experiment(ei, progress=False)
+    assert result.theory == "heterogeneous"
+    assert result.mean_field is not None
+    assert np.isfinite(result.covariance.phi.offdiag_corr)
+    ds = result.to_xarray()
+    assert "mean_x_pred" in ds
+    assert "realization_trace_x" in ds
+
+
+def test_finite_size_warning_from_the_slowest_mode() -> None:
+    """edge_proximity = 1 / (N min Re alpha^2); the warning fires from 1, not below."""
+    from randrnn.errors import FiniteSizeWarning
+
+    net = RateNetwork(ensemble=GaussianEnsemble(n=12, g=0.95), phi="linear", sigma=1.0)
+    dmft = solve_stationary(net)
+    seen = {True: 0, False: 0}
+    for seed in range(12):
+        real = realize(net, Seeds(coupling=seed))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                pred = predict_covariance(net, real.J, real.b, dmft, naive=False)
+            except UnstableNetworkError:
+                continue
+        expected = 1.0 / (12 * pred.linear.min_re_alpha**2)
+        assert pred.edge_proximity == pytest.approx(expected, rel=1e-12)
+        warned = any(issubclass(w.category, FiniteSizeWarning) for w in caught)
+        assert warned == (expected >= 1.0)
+        seen[warned] += 1
+    assert seen[True] > 0
+    assert seen[False] > 0

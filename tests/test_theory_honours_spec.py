@@ -215,6 +215,7 @@ def test_prediction_refuses_what_it_does_not_cover(dmft) -> None:  # type: ignor
         predict_covariance(NET, J, None, failed)
 
 
+@pytest.mark.filterwarnings("ignore::randrnn.errors.FiniteSizeWarning")
 def test_naive_closure_not_applicable_is_reported_not_raised() -> None:
     """Small N, g * mu1 near 1: the naive closure's fixed point has no positive solution for
     many realizations (mu1 max|lam| >= 1) while the linear-equivalent network is stable."""

@@ -642,8 +642,8 @@ def default_mapping(command: Command) -> dict[str, dict[str, Any]]:
     Examples
     --------
     >>> d = default_mapping("run")
-    >>> d["ensemble"], d["simulation"]["n_trials"], d["prediction"]
-    ({'kind': 'gaussian', 'n': 1000, 'g': 3.0}, 128, {'method': 'auto', 'naive': True})
+    >>> d["ensemble"], d["simulation"]["n_trials"], d["prediction"]["order_parameters"]
+    ({'kind': 'gaussian', 'n': 1000, 'g': 3.0}, 128, 'ensemble')
     """
     check_in("command", command, list(TABLES))
     out: dict[str, dict[str, Any]] = {}

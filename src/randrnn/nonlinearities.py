@@ -131,6 +131,17 @@ class AbstractNonlinearity(abc.ABC):
         r"""Return :math:`d^k E[\phi(u)\phi(v)] / dc^k` at ``cov`` in closed form, or None."""
         return None
 
+    def gaussian_correlation_at_mean(
+        self, mean: float, var: float, cov: FloatArray, order: int = 0
+    ) -> FloatArray | None:
+        r"""Return :math:`d^k E[\phi(m+u)\phi(m+v)]/dc^k` (common mean ``mean``) or None.
+
+        ``u, v`` have variance ``var > 0`` and covariance ``cov``; ``order`` = k >= 0. Closed
+        forms where the class has one (linear, ReLU), otherwise None (callers then tabulate
+        by quadrature).
+        """
+        return None
+
     def to_config(self) -> str:
         """Return the name used in config files."""
         return self.name
@@ -269,6 +280,31 @@ class ReLU(AbstractNonlinearity):
     def gaussian_gain_second_moment(self, mean: float, var: float) -> float:
         return self.gaussian_gain(mean, var)
 
+    def gaussian_correlation_at_mean(
+        self, mean: float, var: float, cov: FloatArray, order: int = 0
+    ) -> FloatArray:
+        # truncated bivariate normal moments (Rosenbaum 1961), the orthant probability through
+        # Owen's T function: Phi_2(a, a; r) = Phi(a) - 2 T(a, sqrt((1 - r) / (1 + r)))
+        c = np.asarray(cov, dtype=float)
+        sd = math.sqrt(var)
+        a = mean / sd
+        r = np.clip(c / var, -1.0 + 1e-16, 1.0)
+        s = np.sqrt((1.0 - r) / (1.0 + r))
+        p2 = special.ndtr(a) - 2.0 * special.owens_t(a, s)
+        if order == 0:
+            pdf = math.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
+            tail = np.sqrt(1.0 - r * r) * np.exp(-a * a / (1.0 + r)) / (2.0 * math.pi)
+            return var * ((a * a + r) * p2 + 2.0 * a * pdf * special.ndtr(a * s) + tail)
+        if order == 1:
+            return p2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dens = np.exp(-a * a / (1.0 + r)) / (2.0 * math.pi * np.sqrt(1.0 - r * r))
+            if order == 2:
+                return dens / var
+            if order == 3:
+                return dens * (a * a / (1.0 + r) ** 2 + r / (1.0 - r * r)) / var**2
+        return np.full(c.shape, np.nan)
+
     def gaussian_correlation(self, var: float, cov: float | FloatArray) -> FloatArray:
         v = float(var)
         c = np.asarray(cov, dtype=float)
@@ -322,6 +358,14 @@ class Linear(AbstractNonlinearity):
 
     def gaussian_gain_second_moment(self, mean: float, var: float) -> float:
         return 1.0
+
+    def gaussian_correlation_at_mean(
+        self, mean: float, var: float, cov: FloatArray, order: int = 0
+    ) -> FloatArray:
+        c = np.asarray(cov, dtype=float)
+        if order == 0:
+            return mean * mean + c
+        return np.full(c.shape, 1.0 if order == 1 else 0.0)
 
     def gaussian_correlation(self, var: float, cov: float | FloatArray) -> FloatArray:
         return np.asarray(cov, dtype=float) * 1.0

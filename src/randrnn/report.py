@@ -313,6 +313,14 @@ def _realization_rows(result: Any) -> list[Row]:
             ),
             _verdict_row("verdict (x, this realization)", ac.x_realization),
             (
+                "max |z| over lags (x, own order parameters)",
+                ac.x_self_consistent.max_abs_z if ac.x_self_consistent is not None else "n/a",
+                (
+                    "the same with μ1 and s_r solved from this realization's own autocovariance "
+                    "(beyond the paper; docs/theory.md section 8.5)"
+                ),
+            ),
+            (
                 "max |z| over lags (φ, this realization)",
                 ac.phi_realization.max_abs_z,
                 "connected simulation vs (1/N) tr C_φ(t)",

@@ -76,9 +76,9 @@ class _Basis:
 def _basis(J: FloatArray, gains: FloatArray) -> _Basis:
     t0 = time.perf_counter()
     lam, V = np.linalg.eig(J * gains[None, :])
-    U = np.linalg.inv(V)
+    U = np.asarray(np.linalg.inv(V), dtype=np.complex128)
     cond = float(math.sqrt(lam.size) * np.linalg.norm(U))
-    Y = U @ J
+    Y = np.asarray(U @ J, dtype=np.complex128)
     return _Basis(lam=lam, V=V, U=U, Y=Y, cond=cond, seconds=time.perf_counter() - t0)
 
 
@@ -378,7 +378,7 @@ def heterogeneous_covariance(
             )
     t0 = time.perf_counter()
     lam_t, min_re = _tau_poles(Jm, gains, tv)
-    lam = np.linalg.eigvals(Jm * gains[None, :])
+    lam = np.asarray(np.linalg.eigvals(Jm * gains[None, :]), dtype=np.complex128)
     seconds["eig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     c_x, c_xr, n_freq = _quadrature(Jm, residuals, sig, tv, lam_t)
@@ -425,7 +425,7 @@ def _tau_poles(J: FloatArray, gains: FloatArray, tau: FloatArray) -> tuple[Compl
             "has no stationary state for this realization.",
             eigenvalues=worst,
         )
-    return kappa, float(kappa.real.min())
+    return np.asarray(kappa, dtype=np.complex128), float(kappa.real.min())
 
 
 def _quadrature(

@@ -436,7 +436,7 @@ def predict_covariance(
     pop = np.asarray(network.ensemble.population_index())
     tv = _unit_tau(network, tau, n, pop)
     lv = None if lags is None else check_array("lags", lags, shape=(None,))
-    lag_t, lag_d = _dmft_profiles(dmft) if hasattr(dmft, "lags") else (None, None)
+    lag_t, lag_d = _dmft_profiles(dmft) if hasattr(dmft, "lags") else (np.zeros(0), np.zeros(0))
     check_in("order_parameters", order_parameters, ["ensemble", "realization"])
     homogeneous = _homogeneous(network, bv, tv, dmft)
     if order_parameters == "realization" and not homogeneous:

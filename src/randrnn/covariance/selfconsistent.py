@@ -6,7 +6,7 @@ autocovariance :math:`\frac1N\mathrm{tr}\,C_x(t)` differs from the DMFT's :math:
 through its slow modes. :func:`realization_order_parameters` closes the loop on the
 realization: :math:`\mu_1` and :math:`s_r` are computed through the Gaussian map from the
 predicted :math:`\frac1N\mathrm{tr}\,C_x(t)` until it reproduces itself (docs/theory.md
-section 8.4). For i.i.d. couplings the average of :math:`\frac1N\mathrm{tr}\,C_x(t)` over
+section 8.5). For i.i.d. couplings the average of :math:`\frac1N\mathrm{tr}\,C_x(t)` over
 realizations is the DMFT's, so the result reduces to the paper's prediction as N grows.
 """
 
@@ -187,7 +187,7 @@ def realization_order_parameters(
       input, zero mean rate, one time constant).
     - Not a DMFT of the realization in any controlled sense: the closure replaces the ensemble
       average by the trace over this realization's modes. It is offered as a measured
-      alternative (docs/theory.md section 8.4).
+      alternative (docs/theory.md section 8.5).
     """
     t_start = time.perf_counter()
     Jm = _check_coupling(J)

@@ -57,6 +57,7 @@ from randrnn.ensembles.distributions import (
 from randrnn.ensembles.distributions import (
     distribution_from_config as distribution_from_config,
 )
+from randrnn.ensembles.gaussian import GaussianBlockEnsemble as GaussianBlockEnsemble
 from randrnn.ensembles.gaussian import GaussianEnsemble as GaussianEnsemble
 from randrnn.ensembles.jacobian import (
     STATISTICS as STATISTICS,
@@ -90,6 +91,7 @@ __all__ = [
     "Coupling",
     "CouplingStatistics",
     "Fixed",
+    "GaussianBlockEnsemble",
     "GaussianEnsemble",
     "GaussianMixture",
     "HalfNormal",

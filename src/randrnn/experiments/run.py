@@ -37,9 +37,18 @@ from randrnn.covariance import (
     LaggedCovariance,
     MeanField,
     NetworkCovariancePrediction,
+    RealizationOrderParameters,
+    UnstableNetworkError,
     predict_covariance,
+    realization_order_parameters,
 )
-from randrnn.dmft import StationarySolution, solve_stationary
+from randrnn.dmft import (
+    PopulationSolution,
+    StationarySolution,
+    solve_populations,
+    solve_stationary,
+)
+from randrnn.errors import ConvergenceError
 from randrnn.experiments._common import NothingToCompareError, StageClock, quiet_numerics
 from randrnn.networks import RateNetwork, Realization, realize
 from randrnn.simulate import Simulation, simulate
@@ -123,6 +132,9 @@ METRICS: dict[str, dict[str, str]] = {
         ),
         "acf_phi_realization_max_abs_z": (
             "max |z|, this realization's (1/N) tr C_phi(t) vs connected simulation"
+        ),
+        "acf_x_self_consistent_max_abs_z": (
+            "max |z|, (1/N) tr C_x(t) with the realization's own order parameters vs simulation"
         ),
         "theory": "covariance theory used: homogeneous or heterogeneous (per-unit gains)",
         "means_rms_z": "RMS z-score, simulated per-unit means of x vs predicted m_i",
@@ -210,6 +222,10 @@ class AutocovarianceComparisons:
         :math:`\frac1N\mathrm{tr}\,C_x(t)`, :math:`\frac1N\mathrm{tr}\,C_\phi(t)` from the
         linear-equivalent network (its slow modes included); None when not predicted (per-unit
         time constants).
+    x_self_consistent : AutocovarianceComparison or None
+        The same for :math:`\frac1N\mathrm{tr}\,C_x(t)` with order parameters solved from the
+        realization itself (:func:`randrnn.covariance.realization_order_parameters`; units
+        alike only), None otherwise.
     """
 
     x: AutocovarianceComparison
@@ -217,6 +233,7 @@ class AutocovarianceComparisons:
     x_connected: AutocovarianceComparison
     x_realization: AutocovarianceComparison | None = None
     phi_realization: AutocovarianceComparison | None = None
+    x_self_consistent: AutocovarianceComparison | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -367,6 +384,8 @@ class RunResult:
         if ac.x_realization is not None and ac.phi_realization is not None:
             sim_table["acf_x_realization_max_abs_z"] = ac.x_realization.max_abs_z
             sim_table["acf_phi_realization_max_abs_z"] = ac.phi_realization.max_abs_z
+        if ac.x_self_consistent is not None:
+            sim_table["acf_x_self_consistent_max_abs_z"] = ac.x_self_consistent.max_abs_z
         if self.means_z is not None:
             sim_table["means_rms_z"] = _rms(self.means_z)
             sim_table["means_max_abs_z"] = _max_abs(self.means_z)
@@ -486,6 +505,26 @@ class RunResult:
         data["dmft_delta"] = (("dmft_lag",), d.delta, {"long_name": "DMFT Delta(t)"})
         data["dmft_c"] = (("dmft_lag",), d.c, {"long_name": "DMFT C(t)"})
         data["dmft_s_r"] = (("dmft_lag",), d.s_r)
+        if self.lagged is not None:
+            lg = self.lagged
+            data["realization_trace_x"] = (
+                ("pred_lag",),
+                lg.trace_x,
+                {"long_name": "this realization's predicted (1/N) tr C_x(t)"},
+            )
+            data["realization_trace_phi"] = (
+                ("pred_lag",),
+                lg.trace_phi,
+                {"long_name": "this realization's predicted (1/N) tr C_phi(t)"},
+            )
+            pred_lags = lg.lags
+        if self.mean_field is not None:
+            data["mean_x_pred"] = (
+                ("neuron",),
+                self.mean_field.means,
+                {"long_name": "predicted time-averaged x_i (m = b + J psi(m))"},
+            )
+            data["gain_pred"] = (("neuron",), self.mean_field.gains)
         ac = sim.autocovariance
         if ac is not None:
             for name in ("acf_x_raw", "acf_phi_raw", "acf_x", "acf_phi", "acf_x_se", "acf_phi_se"):
@@ -513,6 +552,8 @@ class RunResult:
         }
         if ac is not None:
             coords["lag"] = ac.lags
+        if self.lagged is not None:
+            coords["pred_lag"] = pred_lags
         ds = xr.Dataset(data, coords=coords)
         summ = self.summary()
         ds.attrs.update(io.provenance())
@@ -656,7 +697,11 @@ def run_experiment(
     clock = StageClock()
     stages = tqdm(total=4, desc="dmft", disable=not show, unit="stage")
     with clock("dmft"):
-        dmft = solve_stationary(network)
+        populations = _needs_populations(network)
+        full: StationarySolution | PopulationSolution = (
+            solve_populations(network) if populations else solve_stationary(network)
+        )
+        dmft = full.averaged() if isinstance(full, PopulationSolution) else full
     _check_fluctuations(dmft, network)
     stages.update(1)
 
@@ -667,13 +712,14 @@ def run_experiment(
             network,
             real.J,
             real.b,
-            dmft,
+            full,
             method=cfg.prediction.method,
             naive=cfg.prediction.naive,
             tau=real.tau,
             order_parameters=cfg.prediction.order_parameters,
-            lags=_prediction_lags(dmft, settings.max_lag) if _one_tau(real.tau) else None,
+            lags=_prediction_lags(full, settings.max_lag) if _one_tau(real.tau) else None,
         )
+        own = _own_order_parameters(pred, real, full, network)
     stages.update(1)
 
     stages.set_description("simulation")
@@ -683,7 +729,7 @@ def run_experiment(
 
     stages.set_description("comparison")
     with clock("comparison"), quiet_numerics():
-        result = _compare(cfg, real, dmft, pred, sim)
+        result = _compare(cfg, real, dmft, pred, sim, own)
     stages.update(1)
     stages.close()
     return replace(result, seconds=clock.total())
@@ -697,6 +743,11 @@ def _max_abs(z: Any) -> float:
     return float(np.nanmax(np.abs(np.asarray(z))))
 
 
+def _needs_populations(network: RateNetwork) -> bool:
+    """Whether the network needs the multi-population DMFT (block statistics, per-pop tau)."""
+    return network.ensemble.statistics().iid_gain() is None or network.heterogeneous_tau
+
+
 def _one_tau(tau: Any) -> bool:
     return bool(np.all(tau == tau[0]))
 
@@ -705,7 +756,7 @@ def _one_tau(tau: Any) -> bool:
 _MAX_PREDICTED_LAGS = 51
 
 
-def _prediction_lags(dmft: StationarySolution, max_lag: float) -> Any:
+def _prediction_lags(dmft: StationarySolution | PopulationSolution, max_lag: float) -> Any:
     """Lags on the DMFT's grid covering ``[0, max_lag]`` (at most 51)."""
     dt = float(dmft.lags[1] - dmft.lags[0])
     steps = math.ceil(max_lag / dt - 1e-9)
@@ -714,13 +765,38 @@ def _prediction_lags(dmft: StationarySolution, max_lag: float) -> Any:
     return dt * np.arange(0, last + 1, stride)
 
 
+def _own_order_parameters(
+    pred: NetworkCovariancePrediction, real: Realization, dmft: Any, network: RateNetwork
+) -> RealizationOrderParameters | None:
+    """The realization-level self-consistent profile (units alike only; None if it fails)."""
+    if pred.theory != "homogeneous":
+        return None
+    if pred.order_parameters is not None:
+        return pred.order_parameters
+    try:
+        return realization_order_parameters(
+            real.J, dmft, sigma=network.sigma, tau=float(real.tau[0])
+        )
+    except (ConvergenceError, UnstableNetworkError):
+        return None
+
+
 def _realization_acf(
-    pred: NetworkCovariancePrediction, ac: Any, nb: int
+    pred: NetworkCovariancePrediction,
+    ac: Any,
+    nb: int,
+    own: RealizationOrderParameters | None = None,
 ) -> dict[str, AutocovarianceComparison]:
     lagged = pred.lagged
     if lagged is None or lagged.lags[-1] < ac.lags[-1] - 1e-9:
         return {}
+    extra = {}
+    if own is not None and own.lags[-1] >= ac.lags[-1] - 1e-9:
+        extra["x_self_consistent"] = compare_autocovariance(
+            own.lags, own.delta, ac.lags, ac.acf_x, ac.acf_x_se, n_blocks=nb
+        )
     return {
+        **extra,
         "x_realization": compare_autocovariance(
             lagged.lags, lagged.trace_x, ac.lags, ac.acf_x, ac.acf_x_se, n_blocks=nb
         ),
@@ -736,6 +812,7 @@ def _compare(
     dmft: StationarySolution,
     pred: NetworkCovariancePrediction,
     sim: Simulation,
+    own: RealizationOrderParameters | None = None,
 ) -> RunResult:
     et = sim.equal_time
     cov_phi, cov_x, cov_xphi = _covariances(sim)
@@ -772,7 +849,7 @@ def _compare(
         x_connected=compare_autocovariance(
             dmft.lags, dmft.delta - dmft.delta_inf, ac.lags, ac.acf_x, ac.acf_x_se, n_blocks=nb
         ),
-        **_realization_acf(pred, ac, nb),
+        **_realization_acf(pred, ac, nb, own),
     )
     return RunResult(
         config=cfg,

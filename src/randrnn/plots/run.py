@@ -7,7 +7,7 @@ figures in the order of the report.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -35,7 +35,7 @@ def autocovariance(result: RunResult) -> plt.Figure:
     rows = 2 if ac.x_realization is not None and lagged is not None else 1
     fig, axes = plt.subplots(rows, 2, figsize=(10, 3.6 * rows), squeeze=False)
     d = result.dmft
-    panels = [
+    panels: list[tuple[Any, Any, Any, str, Any]] = [
         (axes[0, 0], d.delta, ac.x, r"$\Delta(t)$ (preactivations $x$), raw", None),
         (axes[0, 1], d.c, ac.phi, r"$C(t)$ (activities $\phi$), raw", None),
     ]
@@ -69,6 +69,16 @@ def autocovariance(result: RunResult) -> plt.Figure:
                 lw=1.5,
                 ls="--",
                 label=f"this realization (max|z| {_fmt(comp.max_abs_z, '.1f')})",
+            )
+        own = ac.x_self_consistent
+        if real is not None and own is not None and comp is ac.x_realization:
+            ax.plot(
+                own.lags,
+                own.predicted,
+                color="tab:green",
+                lw=1.2,
+                ls=":",
+                label=f"own order parameters (max|z| {_fmt(own.max_abs_z, '.1f')})",
             )
         y, e = comp.simulated, comp.se
         ax.fill_between(lag, y - 2 * e, y + 2 * e, color=_SIM, alpha=0.2, lw=0)
