@@ -13,6 +13,11 @@ REFERENCES: dict[str, str] = {
         "  title = {Chaos in Random Neural Networks},\n  journal = {Phys. Rev. Lett.},\n"
         "  volume = {61}, pages = {259--262}, year = {1988}}"
     ),
+    "kadmon2015": (
+        "@article{kadmon2015,\n  author = {Kadmon, Jonathan and Sompolinsky, Haim},\n"
+        "  title = {Transition to Chaos in Random Neuronal Networks},\n"
+        "  journal = {Phys. Rev. X}, volume = {5}, pages = {041030}, year = {2015}}"
+    ),
     "clark2026": (
         "@article{clark2026,\n  author = {Clark, David G.},\n"
         "  title = {Linear equivalence of nonlinear recurrent neural networks},\n"

@@ -49,7 +49,7 @@ from randrnn.dmft.stationary import StationarySolution
 from randrnn.errors import ConvergenceError, RegimeWarning
 from randrnn.networks import RateNetwork
 
-_REFERENCES = ("sompolinsky1988", "knoll2004")
+_REFERENCES = ("sompolinsky1988", "kadmon2015", "knoll2004")
 #: negative power below -this * max(c_hat) rejects a solution (as in the one-population solver)
 _SPECTRUM_RTOL = 1e-8
 #: what the solver covers, as said in every refusal
