@@ -194,6 +194,11 @@ def test_static_input_network_uses_the_heterogeneous_theory() -> None:
     mf = pred.mean_field
     assert np.allclose(mf.var_dynamic, sol.delta0 - sol.delta_inf)
     assert np.abs(mf.means - real.b - real.J @ mf.rates).max() <= 1e-12
+    # the refined means use each unit's own predicted dynamic variance
+    ref = pred.means_refined
+    assert ref is not None
+    assert np.allclose(ref.var_dynamic, np.diag(pred.linear.c_x))
+    assert np.abs(ref.means - real.b - real.J @ ref.rates).max() <= 1e-12
 
 
 def test_realization_order_parameters_reproduce_their_own_autocovariance() -> None:

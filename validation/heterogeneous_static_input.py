@@ -56,16 +56,16 @@ def measure(n: int, t_max: float, trials: int, seed: int) -> dict:
             "pr_pred": c.pr_pred,
             "pr_sim_unbiased": c.pr_sim_unbiased,
         }
-    mf = pred.mean_field
-    z = (et.mean_x - mf.means) / et.mean_x_se
-    out["means"] = {
-        "rms_z": float(np.sqrt(np.mean(z**2))),
-        "max_abs_z": float(np.max(np.abs(z))),
-        "mean_abs_diff": float(np.mean(np.abs(et.mean_x - mf.means))),
-        "rms_se": float(np.sqrt(np.mean(et.mean_x_se**2))),
-        "std_m": float(np.std(mf.means)),
-        "corr": float(np.corrcoef(et.mean_x, mf.means)[0, 1]),
-    }
+    for key, mf in (("means", pred.means_refined), ("means_population_q", pred.mean_field)):
+        z = (et.mean_x - mf.means) / et.mean_x_se
+        out[key] = {
+            "rms_z": float(np.sqrt(np.mean(z**2))),
+            "max_abs_z": float(np.max(np.abs(z))),
+            "mean_abs_diff": float(np.mean(np.abs(et.mean_x - mf.means))),
+            "rms_se": float(np.sqrt(np.mean(et.mean_x_se**2))),
+            "std_m": float(np.std(mf.means)),
+            "corr": float(np.corrcoef(et.mean_x, mf.means)[0, 1]),
+        }
     return out
 
 

@@ -44,7 +44,7 @@ from randrnn.covariance.units import (
     realization_mean_field,
     unit_residuals,
 )
-from randrnn.errors import FiniteSizeWarning
+from randrnn.errors import ConvergenceError, FiniteSizeWarning
 from randrnn.networks import RateNetwork
 
 _ENTRY = "the linear-equivalent covariance prediction"
@@ -95,6 +95,11 @@ class NetworkCovariancePrediction:
         issued from :data:`EDGE_PROXIMITY_WARNING`.
     order_parameters : RealizationOrderParameters or None
         The realization-level self-consistent order parameters, when requested.
+    means_refined : MeanField or None
+        The means solved once more with each unit's own dynamic variance
+        :math:`q_i = (C_x)_{ii}` of the prediction instead of its population's (heterogeneous
+        theory); the better estimate of the time-averaged :math:`x_i`. The covariance itself
+        uses ``mean_field``.
     """
 
     linear: CovariancePrediction
@@ -108,6 +113,7 @@ class NetworkCovariancePrediction:
     lagged: LaggedCovariance | None = None
     edge_proximity: float = 0.0
     order_parameters: RealizationOrderParameters | None = None
+    means_refined: MeanField | None = None
 
     @property
     def finite_size_warning(self) -> bool:
@@ -500,6 +506,17 @@ def predict_covariance(
         )
         linear = heterogeneous_covariance(Jm, units, sigma=network.sigma, tau=tv, method=method)
         one_tau = bool(np.all(tv == tv[0]))
+        # one refinement of the means: each unit's own dynamic variance, the diagonal of the
+        # predicted C_x, instead of its population's (docs/theory.md section 8.2)
+        try:
+            refined = realization_mean_field(
+                Jm,
+                bv,
+                network.phi,  # type: ignore[arg-type]
+                np.maximum(np.diag(linear.c_x), 0.0),
+            )
+        except ConvergenceError:
+            refined = None
 
         def closure() -> CovariancePrediction:
             if not one_tau:
@@ -511,6 +528,8 @@ def predict_covariance(
             return heterogeneous_naive_closure(Jm, units, sigma=network.sigma, tau=float(tv[0]))
 
         theory = "heterogeneous"
+    if theory == "homogeneous":
+        refined = None
     lagged = None
     if lv is not None and lv.size:
         if not np.all(tv == tv[0]):
@@ -553,4 +572,5 @@ def predict_covariance(
         lagged=lagged,
         edge_proximity=proximity,
         order_parameters=rop,
+        means_refined=refined,
     )

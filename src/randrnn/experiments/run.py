@@ -267,7 +267,8 @@ class RunResult:
     theory : {"homogeneous", "heterogeneous"}
         The covariance theory used (see :func:`randrnn.covariance.predict_covariance`).
     mean_field : MeanField or None
-        The realization's predicted means, rates and gains (heterogeneous theory).
+        The realization's predicted means, rates and gains (heterogeneous theory), with each
+        unit's own dynamic variance (``NetworkCovariancePrediction.means_refined``).
     lagged : LaggedCovariance or None
         The realization's predicted population autocovariances.
     """
@@ -864,6 +865,6 @@ def _compare(
         wick=compare_fourth_cumulants(et.wick) if et.wick is not None else None,
         seconds={},
         theory=pred.theory,
-        mean_field=pred.mean_field,
+        mean_field=pred.means_refined or pred.mean_field,
         lagged=pred.lagged,
     )
