@@ -378,8 +378,9 @@ class UnitResiduals:
     :math:`s_{r,i}(t) = E[\phi(x_i(s))\phi(x_i(s+t))] - \psi_i^2 - \mu_{1,i}^2\Delta_{a}(t)`
     (connected parts), where :math:`\Delta_a(t)` is the dynamic autocovariance of its
     population. The transforms are vectorised over units; they are evaluated at Chebyshev
-    nodes in the mean and interpolated (the interpolation error is below ``1e-10`` relative,
-    the nodes being added until the Chebyshev tail is that small).
+    nodes in the mean and interpolated (nodes are added until the Chebyshev tail is below
+    ``1e-10`` relative, at most 129; the tests bound the interpolation error by 1e-9 for means
+    spread over several units of the dynamic standard deviation).
 
     Parameters
     ----------
@@ -579,7 +580,7 @@ def unit_residuals(
     Notes
     -----
     For each population the profile :math:`s_r(m, t)` is tabulated at Chebyshev-Lobatto nodes
-    in the mean spanning the units' means (9, 17, 33, ... nested, until the trailing
+    in the mean spanning the units' means (9, 17, 33, ..., at most 129, nested, until the trailing
     Chebyshev coefficients fall below 1e-10 of the largest), each node's pair expectation
     :math:`E[\phi(m+u)\phi(m+v)]` interpolated in the covariance from 65 Chebyshev nodes.
     """
