@@ -288,6 +288,7 @@ def run_sections(result: Any) -> tuple[str, list[Section]]:
                 ),
                 ("prediction method", p.method, f"{sum(p.seconds.values()):.1f} s"),
                 ("min Re(1 - μ1 λ)", p.min_re_alpha, "stability margin of this realization"),
+                _proximity_row(p),
             ],
             ["covariance_heatmaps", "offdiag_scatter", "spectra"],
         ),
@@ -295,6 +296,20 @@ def run_sections(result: Any) -> tuple[str, list[Section]]:
         _residual_section(result),
     ]
     return intro, sections
+
+
+def _proximity_row(p: Any) -> Row:
+    """The realization's distance to the edge against its size (FiniteSizeWarning)."""
+    from randrnn.covariance import EDGE_PROXIMITY_WARNING
+
+    prox = 1.0 / (p.n * max(p.min_re_alpha, 1e-300) ** 2)
+    flag = (
+        "<span class='bad'>FiniteSizeWarning: the slowest mode is within the N^-1/2 zone of "
+        "the edge; expect the slow modes to be overestimated</span>"
+        if prox >= EDGE_PROXIMITY_WARNING
+        else "below the warning level 1"
+    )
+    return ("edge proximity 1/(N min Re²)", prox, f"{flag} (docs/theory.md section 8.6)")
 
 
 def _realization_rows(result: Any) -> list[Row]:

@@ -73,6 +73,7 @@ from randrnn.covariance.heterogeneous import (
 )
 from randrnn.covariance.heterogeneous import lagged_covariance as lagged_covariance
 from randrnn.covariance.naive import naive_closure_covariance as naive_closure_covariance
+from randrnn.covariance.network import EDGE_PROXIMITY_WARNING as EDGE_PROXIMITY_WARNING
 from randrnn.covariance.network import NetworkCovariancePrediction as NetworkCovariancePrediction
 from randrnn.covariance.network import predict_covariance as predict_covariance
 from randrnn.covariance.prediction import CovariancePrediction as CovariancePrediction
@@ -93,6 +94,7 @@ from randrnn.covariance.units import unit_residuals as unit_residuals
 
 __all__ = [
     "COND_THRESHOLD",
+    "EDGE_PROXIMITY_WARNING",
     "CovariancePrediction",
     "LaggedCovariance",
     "LongWindowCovariance",

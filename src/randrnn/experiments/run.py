@@ -84,6 +84,10 @@ METRICS: dict[str, dict[str, str]] = {
         "method": "algorithm of the linear-equivalent prediction (eigen or quadrature)",
         "seconds": "wall time of the linear-equivalent prediction",
         "min_re_alpha": "min Re(1 - mu1 lambda_k) over eigenvalues of J: stability margin",
+        "edge_proximity": (
+            "1 / (N min_re_alpha^2): neglected O(1/N) errors amplified by the slowest mode; "
+            "FiniteSizeWarning from 1"
+        ),
         "cond_v": "condition number of the eigenvector matrix of J",
     },
     "comparison": {
@@ -334,6 +338,7 @@ class RunResult:
                 "method": p.method,
                 "seconds": float(sum(p.seconds.values())),
                 "min_re_alpha": p.min_re_alpha,
+                "edge_proximity": 1.0 / (p.n * max(p.min_re_alpha, 1e-300) ** 2),
                 "cond_v": p.cond_v,
             },
             "comparison": {
