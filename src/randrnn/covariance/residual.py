@@ -53,14 +53,16 @@ def _piecewise_linear_laplace(
     r"""Exact Laplace transform of the piecewise-linear interpolant of ``values`` (+ tail).
 
     ``values[j]`` is the function at ``t = j dt``; beyond the last lag the function continues as
-    ``values[-1] * exp(-tail_rate (t - T))`` if ``tail_rate`` is given, else as zero.
+    ``values[-1] * exp(-tail_rate (t - T))`` if ``tail_rate`` is given, else as zero. With
+    ``values`` of shape ``(m, k)`` (k functions on one grid) the result has shape
+    ``alpha.shape + (k,)``.
     """
     a = np.asarray(alpha, dtype=np.complex128)
-    shape = a.shape
+    shape = a.shape + values.shape[1:]
     a = a.ravel()
-    m = values.size
+    m = values.shape[0]
     t_end = (m - 1) * dt
-    out = np.zeros(a.shape, dtype=np.complex128)
+    out = np.zeros((a.size, *values.shape[1:]), dtype=np.complex128)
     # chunk over alpha so that the (chunk, m) exponential table stays ~ 32 MB
     chunk = max(1, int(2_000_000 // max(m, 1)))
     t = dt * np.arange(m)
@@ -75,7 +77,7 @@ def _piecewise_linear_laplace(
         w[:, -1] = dt * _phi2(-z) * e[:, -1]
         res = w @ values
         if tail_rate is not None:
-            res = res + values[-1] * np.exp(-aa * t_end) / (aa + tail_rate)
+            res = res + np.multiply.outer(np.exp(-aa * t_end) / (aa + tail_rate), values[-1])
         out[s : s + chunk] = res
     return out.reshape(shape)
 

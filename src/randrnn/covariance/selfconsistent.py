@@ -24,7 +24,12 @@ from randrnn._typing import ComplexArray, FloatArray
 from randrnn._validation import check_nonnegative, check_positive
 from randrnn.covariance._common import _alpha_and_check
 from randrnn.covariance.prediction import _check_coupling
-from randrnn.covariance.units import UnitResiduals, _laplace_profiles, unit_residuals
+from randrnn.covariance.units import (
+    UnitResiduals,
+    _laplace_profiles,
+    _recursion_pass,
+    unit_residuals,
+)
 from randrnn.errors import ConvergenceError
 from randrnn.nonlinearities import AbstractNonlinearity, nonlinearity
 
@@ -71,41 +76,19 @@ class RealizationOrderParameters:
     seconds: float
 
 
-def _segment_weights(alpha: ComplexArray, h: float) -> tuple[ComplexArray, ...]:
-    """Exact integrals of the linear hats over one step against exponentials."""
-    z = alpha * h
-    e = np.exp(-z)
-    small = np.abs(z) < 1e-4
-    with np.errstate(divide="ignore", invalid="ignore"):
-        i0 = np.where(small, h * (1 - z / 2 + z * z / 6), (1 - e) / alpha)
-        # int_0^h (v/h) e^{-alpha (h - v)} dv and int_0^h (v/h) e^{-alpha v} dv
-        i1 = np.where(small, h * (0.5 - z / 3 + z * z / 8), (1.0 - i0 / h) / alpha)
-        j1 = np.where(small, h * (0.5 - z / 6 + z * z / 24), (i0 / h - e) / alpha)
-    return e, i0, i1, j1
-
-
 def _partial_transforms(
     alpha: ComplexArray, h: float, s: FloatArray
 ) -> tuple[ComplexArray, ComplexArray]:
     r"""``A[j, k] = int_{-inf}^{t_j} s e^{-alpha_k (t_j - u)}`` and the future ``F[j, k]``.
 
-    Exact for the piecewise-linear interpolant of ``s`` on the grid (recursions over lags,
-    O(n m)); ``A[0] = F[0] = S(alpha)``.
+    Exact for the piecewise-linear interpolant of ``s`` on the grid (the recursions of
+    :meth:`UnitResiduals.lagged` at every lag, O(n m)); ``A[0] = S(alpha)``.
     """
     m = s.size
-    e, i0, i1, j1 = _segment_weights(alpha, h)
     S0 = _laplace_profiles(alpha, h, s[:, None])[:, 0]
-    A = np.empty((m, alpha.size), dtype=np.complex128)
-    F = np.empty((m, alpha.size), dtype=np.complex128)
-    A[0] = S0
-    for j in range(m - 1):
-        ds = s[j + 1] - s[j]
-        A[j + 1] = e * A[j] + s[j] * i0 + ds * i1
-    F[m - 1] = 0.0
-    for j in range(m - 2, -1, -1):
-        ds = s[j + 1] - s[j]
-        F[j] = e * F[j + 1] + s[j] * i0 + ds * j1
-    return A, F
+    head, fut = _recursion_pass(alpha, h, s[:, None], np.arange(m))
+    A = np.exp(-np.outer(h * np.arange(m), alpha)) * S0[None, :] + head[:, 0, :]
+    return A, fut[:, 0, :]
 
 
 def _trace_weights(J: FloatArray) -> dict[str, Any]:

@@ -14,7 +14,6 @@ preactivation :math:`m_i`, so its gain :math:`\mu_{1,i}` and its residual autoco
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from scipy import fft as _fft
 from randrnn import gaussian
 from randrnn._typing import ComplexArray, FloatArray
 from randrnn._validation import check_array, check_positive
+from randrnn.covariance.residual import _piecewise_linear_laplace
 from randrnn.errors import ConvergenceError
 from randrnn.nonlinearities import AbstractNonlinearity, nonlinearity
 
@@ -262,48 +262,9 @@ def _residual_profile(
 # ---------------------------------------------------------------------------------------------
 
 
-def _phi2(z: ComplexArray) -> ComplexArray:
-    """``(exp(-z) - 1 + z) / z**2`` with its series near 0."""
-    out = np.empty_like(z)
-    small = np.abs(z) < 0.1
-    zs = z[small]
-    acc = np.zeros_like(zs)
-    for j in range(9, -1, -1):
-        acc = acc * (-zs) + 1.0 / math.factorial(j + 2)
-    out[small] = acc
-    zb = z[~small]
-    out[~small] = (np.exp(-zb) - 1.0 + zb) / zb**2
-    return out
-
-
-def _sinc2(z: ComplexArray) -> ComplexArray:
-    out = np.ones_like(z)
-    half = 0.5 * z
-    nz = np.abs(half) > 1e-8
-    out[nz] = (np.sinh(half[nz]) / half[nz]) ** 2
-    return out
-
-
 def _filon(alpha: ComplexArray, dt: float, values: FloatArray) -> ComplexArray:
-    r""":math:`\int_0^{T} f(t)e^{-\alpha t}dt` of the piecewise-linear interpolants in ``values``.
-
-    ``values`` is ``(m, k)`` (k functions sampled at ``t = j dt``); returns ``(len(alpha), k)``.
-    Exact for the interpolant (hat functions transformed in closed form).
-    """
-    a = np.asarray(alpha, dtype=np.complex128).ravel()
-    m = values.shape[0]
-    out = np.empty((a.size, values.shape[1]), dtype=np.complex128)
-    t = dt * np.arange(m)
-    chunk = max(1, int(4_000_000 // max(m, 1)))
-    for s in range(0, a.size, chunk):
-        aa = a[s : s + chunk]
-        z = aa * dt
-        e = np.exp(-np.outer(aa, t))
-        e *= (dt * _sinc2(z))[:, None]
-        e[:, 0] = dt * _phi2(z)
-        e[:, -1] = dt * _phi2(-z) * np.exp(-aa * t[-1])
-        out[s : s + chunk] = e @ values
-    return out
+    """Transforms of the piecewise-linear interpolants in ``values`` (m, k): (len(alpha), k)."""
+    return _piecewise_linear_laplace(np.ravel(alpha), dt, values, None)
 
 
 def _laplace_profiles(alpha: ComplexArray, dt: float, values: FloatArray) -> ComplexArray:
