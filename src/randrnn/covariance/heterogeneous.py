@@ -340,11 +340,19 @@ def heterogeneous_covariance(
     .. [1] D. G. Clark, "Linear equivalence of nonlinear recurrent neural networks",
        arXiv:2604.23489 (2026).
     """
+    return _predict(J, residuals, sigma, tau, method)[0]
+
+
+def _predict(
+    J: ArrayLike, residuals: UnitResiduals, sigma: float, tau: Any, method: str
+) -> tuple[CovariancePrediction, _Basis | None]:
+    """:func:`heterogeneous_covariance` and the eigenbasis of ``J G`` it computed (or None)."""
     Jm, sig = _check(J, residuals, sigma)
     check_in("method", method, ["auto", "eigen", "quadrature"])
     n = Jm.shape[0]
     tv = _check_tau_vector(tau, n)
     one_tau = bool(np.all(tv == tv[0]))
+    b: _Basis | None = None
     if method == "eigen" and not one_tau:
         raise ValueError(
             "`method` = 'eigen' needs one time constant for all units (the eigenbasis shortcut "
@@ -361,7 +369,7 @@ def heterogeneous_covariance(
             t0 = time.perf_counter()
             c_x, c_xr, imag = _eigen_equal_time(b, alpha, residuals, sig, float(tv[0]))
             seconds["assembly"] = time.perf_counter() - t0
-            return _result(
+            pred = _result(
                 Jm,
                 residuals,
                 c_x,
@@ -376,6 +384,7 @@ def heterogeneous_covariance(
                 sig,
                 float(tv[0]),
             )
+            return pred, b
     t0 = time.perf_counter()
     lam_t, min_re = _tau_poles(Jm, gains, tv)
     lam = np.asarray(np.linalg.eigvals(Jm * gains[None, :]), dtype=np.complex128)
@@ -383,7 +392,7 @@ def heterogeneous_covariance(
     t0 = time.perf_counter()
     c_x, c_xr, n_freq = _quadrature(Jm, residuals, sig, tv, lam_t)
     seconds["assembly"] = time.perf_counter() - t0
-    return _result(
+    pred = _result(
         Jm,
         residuals,
         c_x,
@@ -398,6 +407,7 @@ def heterogeneous_covariance(
         sig,
         float(tv[0]) if one_tau else tv,
     )
+    return pred, b
 
 
 def _eigen_equal_time(

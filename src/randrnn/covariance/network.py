@@ -24,7 +24,7 @@ from randrnn.covariance.heterogeneous import (
     LaggedCovariance,
     _basis,
     _lagged_from_basis,
-    heterogeneous_covariance,
+    _predict,
     heterogeneous_naive_closure,
 )
 from randrnn.covariance.naive import naive_closure_covariance
@@ -463,9 +463,7 @@ def predict_covariance(
             rop.delta,
             description="realization-level self-consistent residual of every unit",
         )
-        linear = heterogeneous_covariance(
-            Jm, units, sigma=network.sigma, tau=float(tv[0]), method=method
-        )
+        linear, basis = _predict(Jm, units, network.sigma, float(tv[0]), method)
 
         def closure() -> CovariancePrediction:
             return heterogeneous_naive_closure(Jm, units, sigma=network.sigma, tau=float(tv[0]))
@@ -479,6 +477,7 @@ def predict_covariance(
         linear = linear_equivalent_covariance(
             Jm, residual, sigma=network.sigma, tau=float(tv[0]), method=method
         )
+        basis = None
         units = unit_residuals(
             network.phi,  # type: ignore[arg-type]
             np.zeros(n),
@@ -504,7 +503,7 @@ def predict_covariance(
             pop,
             description="per unit: realization means and the DMFT's dynamic autocovariance",
         )
-        linear = heterogeneous_covariance(Jm, units, sigma=network.sigma, tau=tv, method=method)
+        linear, basis = _predict(Jm, units, network.sigma, tv, method)
         one_tau = bool(np.all(tv == tv[0]))
         # one refinement of the means: each unit's own dynamic variance, the diagonal of the
         # predicted C_x, instead of its population's (docs/theory.md section 8.2)
@@ -537,7 +536,8 @@ def predict_covariance(
                 "`lags` need one time constant for all units (eigenbasis route); this network "
                 "has one per population. Leave lags out."
             )
-        basis = _basis(Jm, units.gains)
+        if basis is None:  # the homogeneous or quadrature route diagonalised something else
+            basis = _basis(Jm, units.gains)
         lagged = _lagged_from_basis(basis, Jm, units, network.sigma, float(tv[0]), lv, False)
     proximity = 1.0 / (n * max(linear.min_re_alpha, 1e-300) ** 2)
     if proximity >= EDGE_PROXIMITY_WARNING:
