@@ -26,6 +26,7 @@ from randrnn.covariance import (
     naive_closure_covariance,
     predict_covariance,
     realization_mean_field,
+    realization_order_parameters,
     unit_residuals,
 )
 from randrnn.covariance._common import _frequency_rule
@@ -228,6 +229,10 @@ def test_realization_order_parameters_reproduce_their_own_autocovariance() -> No
     sol_b = solve_stationary(net_b)
     with pytest.raises(ValueError, match=r"order_parameters.*'realization'"):
         predict_covariance(net_b, r_b.J, r_b.b, sol_b, order_parameters="realization")
+    with pytest.raises(ValueError, match=r"needs units that are alike"):
+        realization_order_parameters(r_b.J, sol_b)
+    with pytest.raises(ValueError, match=r"`sigma` must be the DMFT's noise 0.8"):
+        realization_order_parameters(real.J, sol, sigma=0.0)
 
 
 def test_run_experiment_handles_static_input_and_ei_blocks() -> None:

@@ -91,6 +91,37 @@ def _partial_transforms(
     return A, fut[:, 0, :]
 
 
+def _check_alike(dmft: Any, sigma: float, tau: float) -> None:
+    """Refuse a DMFT whose units are not alike, or whose noise or time constant differ."""
+    spec = getattr(dmft, "spec", None)
+    if spec is None or hasattr(dmft, "delta_dynamic") or not hasattr(dmft, "delta_inf"):
+        raise TypeError(
+            "`dmft` must be a single-population stationary DMFT solution (solve_stationary) "
+            f"for realization_order_parameters; got {type(dmft).__name__}."
+        )
+    if not getattr(dmft, "converged", False):
+        raise ValueError(f"`dmft` must be a converged solution; got: {dmft.message}.")
+    static = spec.sigma_b > 0 or (spec.b is not None and np.any(np.asarray(spec.b) != 0))
+    if static or abs(float(dmft.mu0)) > 1e-10 * max(1.0, abs(float(dmft.c0)) ** 0.5):
+        raise ValueError(
+            "realization_order_parameters needs units that are alike (no static input, zero "
+            f"mean rate); got sigma_b = {spec.sigma_b!r}, mu0 = {float(dmft.mu0):.3g}. The "
+            "per-unit means are not in this closure: use predict_covariance (heterogeneous "
+            "theory)."
+        )
+    if not np.isclose(sigma, spec.sigma, rtol=1e-12, atol=0.0):
+        raise ValueError(
+            f"`sigma` must be the DMFT's noise {spec.sigma!r}; got {sigma!r}. Pass the "
+            "network's sigma."
+        )
+    t = spec.tau  # a number, one per unit, or one law per population
+    spec_tau = np.unique([d.mean for d in t] if isinstance(t, tuple) else np.ravel(t))
+    if spec_tau.size != 1 or not np.isclose(tau, spec_tau[0], rtol=1e-12):
+        raise ValueError(
+            f"`tau` must be the DMFT's one time constant {spec_tau.tolist()!r}; got {tau!r}."
+        )
+
+
 def _trace_weights(J: FloatArray) -> dict[str, Any]:
     lam, V = np.linalg.eig(J)
     U = np.linalg.inv(V)
@@ -177,6 +208,7 @@ def realization_order_parameters(
     n = Jm.shape[0]
     sig = check_nonnegative("sigma", sigma)
     tau_f = check_positive("tau", tau)
+    _check_alike(dmft, sig, tau_f)
     phi: AbstractNonlinearity = nonlinearity(dmft.spec.phi)
     lags = np.asarray(dmft.lags, dtype=float)
     d_ens = np.asarray(dmft.delta - dmft.delta_inf, dtype=float)
