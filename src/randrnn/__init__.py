@@ -38,6 +38,7 @@ from randrnn.nonlinearities import Custom as Custom
 from randrnn.nonlinearities import Erf as Erf
 from randrnn.nonlinearities import Linear as Linear
 from randrnn.nonlinearities import ReLU as ReLU
+from randrnn.nonlinearities import Sigmoid as Sigmoid
 from randrnn.nonlinearities import Tanh as Tanh
 from randrnn.nonlinearities import nonlinearity as nonlinearity
 from randrnn.simulate import Simulation as Simulation
@@ -66,6 +67,7 @@ __all__ = [
     "RegimeWarning",
     "ResidualStatistics",
     "Seeds",
+    "Sigmoid",
     "Simulation",
     "SimulationSettings",
     "StationarySolution",

@@ -7,6 +7,13 @@ Solvers of ``x = G(x)`` that stop when ``norm(G(x) - x, x) <= tol``:
 - :func:`anderson` -- Anderson acceleration (type II, Walker & Ni 2011) with restarts.
 - :func:`damped` -- plain damped fixed-point iteration (the reference the benchmark compares to).
 
+Roots of a batch of vector fields ``F(x) = 0`` (many starts at once, exact Jacobians):
+
+- :func:`batched_newton` -- Newton's method with a backtracking line search on ``|F|``, every
+  start advanced together (batched residuals, chunked batched LU solves).
+- :func:`batched_levenberg_marquardt` -- minimisation of ``q = |F|^2 / 2`` (for starts where
+  Newton stalls: slow points are local minima of ``q`` with ``q > 0``).
+
 Each returns an :class:`IterationResult` holding the last iterate whose residual was measured,
 so the reported residual is that of the returned point. The DMFT (:mod:`randrnn.dmft`), and
 later the low-rank mean-field theory and the linearization of single realizations, use them;
@@ -198,3 +205,244 @@ def newton_krylov(
             )
         x, gx, jvp, res = xt, gt, jt, rt
     return IterationResult(x, gx, n_eval, res, True, f"converged ({n_mv} GMRES iterations)")
+
+
+# -- batched roots of vector fields ----------------------------------------------------------
+
+#: status codes of :class:`BatchedResult`
+STATUS = ("converged", "stalled", "max_iter", "non_finite", "slow_point")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchedResult:
+    """Outcome of a batched root search (one row per start).
+
+    Attributes
+    ----------
+    x : (B, n) ndarray
+        Last iterate of each start.
+    residual : (B,) ndarray
+        ``|F(x)|`` (2-norm) at ``x``.
+    error : (B,) ndarray
+        Norm of the last Newton correction ``|J(x)^{-1} F(x)|`` (first-order distance to the
+        root; ``inf`` where none was computed), or of the last minimisation step.
+    gradient : (B,) ndarray
+        ``|J(x)^T F(x)|``, the gradient of ``q = |F|^2 / 2`` (NaN where not computed).
+    n_iter : (B,) ndarray of int
+        Iterations (Jacobian solves) per start.
+    status : (B,) ndarray of int
+        Index into :data:`STATUS`.
+    """
+
+    x: FloatArray
+    residual: FloatArray
+    error: FloatArray
+    gradient: FloatArray
+    n_iter: Any
+    status: Any
+
+    @property
+    def converged(self) -> Any:
+        """Boolean mask of the starts that reached ``|F| <= tol``."""
+        return self.status == STATUS.index("converged")
+
+
+def _solve_batch(
+    jacobian: Callable[[FloatArray], FloatArray], X: FloatArray, R: FloatArray, chunk: int
+) -> FloatArray:
+    """Return ``J(X_k)^{-1} R_k`` for every row, forming the Jacobians ``chunk`` at a time.
+
+    Exactly singular Jacobians get the least-squares (minimum-norm) solution.
+    """
+    out = np.empty_like(R)
+    for lo in range(0, X.shape[0], chunk):
+        sl = slice(lo, lo + chunk)
+        A = jacobian(X[sl])
+        try:
+            out[sl] = np.linalg.solve(A, R[sl][..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            for k in range(A.shape[0]):
+                out[lo + k] = np.linalg.lstsq(A[k], R[lo + k], rcond=None)[0]
+    return out
+
+
+def batched_newton(
+    field: Callable[[FloatArray], FloatArray],
+    jacobian: Callable[[FloatArray], FloatArray],
+    x0: FloatArray,
+    *,
+    tol: float,
+    max_iter: int = 100,
+    max_step: float = np.inf,
+    chunk: int = 32,
+    polish: bool = True,
+) -> BatchedResult:
+    """Newton's method on ``F(x) = 0`` from every row of ``x0`` at once.
+
+    Each iteration solves ``J(x) dx = -F(x)`` for all unfinished starts (batched LU, ``chunk``
+    Jacobians at a time), clips ``|dx|`` to ``max_step``, and backtracks (halving, up to 30
+    times) until the Armijo condition ``|F(x + s dx)| <= (1 - 1e-4 s) |F(x)|`` holds; a start
+    whose step cannot be accepted is ``stalled`` (its Newton direction is not a descent
+    direction of ``|F|``: a singular Jacobian, or a slow point). Starts stop when
+    ``|F| <= tol``; with ``polish`` one more Newton correction is applied where it does not
+    increase ``|F|``, and its length is recorded as ``error``.
+
+    Parameters
+    ----------
+    field : callable
+        ``F(X)``: (B, n) -> (B, n).
+    jacobian : callable
+        ``J(X)``: (B, n) -> (B, n, n), exact.
+    x0 : (B, n) ndarray
+        Starts.
+    tol : float
+        Stop when ``|F(x)|_2 <= tol``.
+    max_iter, max_step, chunk, polish
+        See above.
+    """
+    X = np.array(x0, dtype=float, copy=True)
+    B = X.shape[0]
+    F = field(X)
+    r = np.linalg.norm(F, axis=1)
+    error = np.full(B, np.inf)
+    n_iter = np.zeros(B, dtype=int)
+    status = np.full(B, STATUS.index("max_iter"))
+    bad = ~np.isfinite(r)
+    status[bad] = STATUS.index("non_finite")
+    done = r <= tol
+    status[done] = STATUS.index("converged")
+    active = ~(done | bad)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        dx = -_solve_batch(jacobian, X[idx], F[idx], chunk)
+        n_iter[idx] += 1
+        nrm = np.linalg.norm(dx, axis=1)
+        finite = np.isfinite(nrm)
+        dx[~finite] = 0.0
+        clip = np.where(nrm > max_step, max_step / np.where(nrm > 0, nrm, 1.0), 1.0)
+        dx *= clip[:, None]
+        nrm = np.where(finite, nrm * clip, np.inf)
+        s = np.ones(idx.size)
+        pending = finite.copy()
+        for _ls in range(31):
+            p = np.flatnonzero(pending)
+            if p.size == 0:
+                break
+            Xt = X[idx[p]] + s[p, None] * dx[p]
+            Ft = field(Xt)
+            rt = np.linalg.norm(Ft, axis=1)
+            ok = np.isfinite(rt) & (rt <= (1.0 - 1e-4 * s[p]) * r[idx[p]])
+            acc = idx[p[ok]]
+            X[acc], F[acc], r[acc] = Xt[ok], Ft[ok], rt[ok]
+            error[acc] = s[p[ok]] * nrm[p[ok]]
+            pending[p[ok]] = False
+            s[p[~ok]] *= 0.5
+        stalled = idx[pending | ~finite]
+        status[stalled] = STATUS.index("stalled")
+        active[stalled] = False
+        conv = idx[r[idx] <= tol]
+        status[conv] = STATUS.index("converged")
+        active[conv] = False
+    if polish:
+        conv = np.flatnonzero(status == STATUS.index("converged"))
+        if conv.size:
+            dx = -_solve_batch(jacobian, X[conv], F[conv], chunk)
+            error[conv] = np.linalg.norm(dx, axis=1)
+            Xt = X[conv] + dx
+            Ft = field(Xt)
+            rt = np.linalg.norm(Ft, axis=1)
+            ok = np.isfinite(rt) & (rt <= r[conv])
+            X[conv[ok]], F[conv[ok]], r[conv[ok]] = Xt[ok], Ft[ok], rt[ok]
+    return BatchedResult(
+        x=X, residual=r, error=error, gradient=np.full(B, np.nan), n_iter=n_iter, status=status
+    )
+
+
+def batched_levenberg_marquardt(
+    field: Callable[[FloatArray], FloatArray],
+    jacobian: Callable[[FloatArray], FloatArray],
+    x0: FloatArray,
+    *,
+    tol: float,
+    gtol: float = 1e-9,
+    max_iter: int = 500,
+    chunk: int = 32,
+) -> BatchedResult:
+    r"""Minimise :math:`q(x) = |F(x)|^2 / 2` from every row of ``x0`` (Levenberg-Marquardt).
+
+    Each iteration solves :math:`(J^T J + \lambda\,ar d\, I)\,dx = -J^T F` per start
+    (:math:`ar d` the mean diagonal of :math:`J^T J`); an accepted step (lower ``q``) divides
+    :math:`\lambda` by 3, a rejected one multiplies it by 4. A start ends ``converged`` when
+    ``|F| <= tol`` (a fixed point: polish it with :func:`batched_newton`), ``slow_point`` when
+    the relative gradient :math:`|J^T F| / (|J|_F |F|)` falls below ``gtol`` with
+    ``|F| > tol`` (a local minimum of ``q``), else ``max_iter``.
+    """
+    X = np.array(x0, dtype=float, copy=True)
+    B, n = X.shape
+    F = field(X)
+    q = 0.5 * np.sum(F * F, axis=1)
+    lam = np.full(B, 1e-3)
+    error = np.full(B, np.inf)
+    grad = np.full(B, np.nan)
+    n_iter = np.zeros(B, dtype=int)
+    status = np.full(B, STATUS.index("max_iter"))
+    bad = ~np.isfinite(q)
+    status[bad] = STATUS.index("non_finite")
+    conv0 = np.sqrt(2.0 * q) <= tol
+    status[conv0] = STATUS.index("converged")
+    active = ~(bad | conv0)
+    eye = np.eye(n)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        for lo in range(0, idx.size, chunk):
+            sub = idx[lo : lo + chunk]
+            A = jacobian(X[sub])
+            At = A.transpose(0, 2, 1)
+            g = np.matmul(At, F[sub][..., None])[..., 0]
+            H = np.matmul(At, A)
+            dbar = np.trace(H, axis1=1, axis2=2) / n
+            gn = np.linalg.norm(g, axis=1)
+            grad[sub] = gn
+            rel = gn / np.maximum(np.sqrt(np.maximum(dbar * n, 0.0)) * np.sqrt(2 * q[sub]), 1e-300)
+            slow = rel <= gtol
+            status[sub[slow]] = STATUS.index("slow_point")
+            active[sub[slow]] = False
+            keep = ~slow
+            sub, g, H, dbar = sub[keep], g[keep], H[keep], dbar[keep]
+            if sub.size == 0:
+                continue
+            n_iter[sub] += 1
+            M = H + (lam[sub] * np.maximum(dbar, 1e-300))[:, None, None] * eye
+            try:
+                dx = -np.linalg.solve(M, g[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                dx = np.stack(
+                    [-np.linalg.lstsq(Mk, gk, rcond=None)[0] for Mk, gk in zip(M, g, strict=True)]
+                )
+            Xt = X[sub] + dx
+            Ft = field(Xt)
+            qt = 0.5 * np.sum(Ft * Ft, axis=1)
+            ok = np.isfinite(qt) & (qt < q[sub])
+            acc = sub[ok]
+            X[acc], F[acc], q[acc] = Xt[ok], Ft[ok], qt[ok]
+            error[acc] = np.linalg.norm(dx[ok], axis=1)
+            lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
+            lam[sub[~ok]] *= 4.0
+            stuck = sub[~ok & (lam[sub] > 1e12)]
+            status[stuck] = STATUS.index("slow_point")
+            active[stuck] = False
+            conv = acc[np.sqrt(2.0 * q[acc]) <= tol]
+            status[conv] = STATUS.index("converged")
+            active[conv] = False
+    return BatchedResult(
+        x=X,
+        residual=np.sqrt(2.0 * q),
+        error=error,
+        gradient=grad,
+        n_iter=n_iter,
+        status=status,
+    )

@@ -6,6 +6,8 @@ Concrete nonlinearities (all frozen, final):
 - :class:`Erf` -- :math:`\mathrm{erf}(\sqrt{\pi} x / 2)`, slope 1 at 0 like tanh, with closed-form
   Gaussian integrals.
 - :class:`ReLU` -- :math:`\max(x, 0)`.
+- :class:`Sigmoid` -- the logistic function :math:`1/(1 + e^{-x})` (rates in (0, 1), as in
+  trained E/I networks).
 - :class:`Linear` -- :math:`x`.
 - :class:`Custom` -- any user function, with its derivative or a numerical one.
 
@@ -166,6 +168,31 @@ class Tanh(AbstractNonlinearity):
     def antiderivative(self, x: FloatArray) -> FloatArray:
         a = np.abs(x)
         return a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0)
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Sigmoid(AbstractNonlinearity):
+    r""":math:`\phi(x) = 1/(1 + e^{-x})`; :math:`\phi' = \phi(1 - \phi)` (quadrature averages).
+
+    Examples
+    --------
+    >>> float(Sigmoid()(np.array(0.0))), float(Sigmoid().derivative(np.array(0.0)))
+    (0.5, 0.25)
+    """
+
+    name: ClassVar[str] = "sigmoid"
+    bounded: ClassVar[bool] = True
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        return special.expit(x)
+
+    def derivative(self, x: FloatArray) -> FloatArray:
+        s = special.expit(x)
+        return s * (1.0 - s)
+
+    def antiderivative(self, x: FloatArray) -> FloatArray:
+        return np.logaddexp(0.0, x) - math.log(2.0)  # log(1 + e^x), zero at x = 0
 
 
 @final
@@ -551,11 +578,14 @@ _BY_NAME: dict[str, type[AbstractNonlinearity]] = {
     "erf": Erf,
     "relu": ReLU,
     "linear": Linear,
+    "sigmoid": Sigmoid,
 }
 
 
 def nonlinearity(name: str | AbstractNonlinearity) -> AbstractNonlinearity:
-    """Return the nonlinearity called ``name`` (``tanh``, ``erf``, ``relu``, ``linear``).
+    """Return the nonlinearity called ``name`` (``tanh``, ``erf``, ``relu``, ``linear``, ...).
+
+    Names: ``tanh``, ``erf``, ``relu``, ``linear``, ``sigmoid``.
 
     Parameters
     ----------
