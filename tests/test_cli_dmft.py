@@ -43,7 +43,7 @@ def test_text_output_and_out_dir(tmp_path: Path) -> None:
 
 
 def test_bad_phi_is_a_usage_error() -> None:
-    result = CliRunner().invoke(main, ["dmft", "--phi", "sigmoid", "--g", "2"])
+    result = CliRunner().invoke(main, ["dmft", "--phi", "softsign", "--g", "2"])
     assert result.exit_code == 2
     assert "`phi` must be one of" in result.output
 

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from randrnn import config as config_module
 from randrnn.cli import main
 from randrnn.config import (
     PredictionSettings,
@@ -28,6 +27,7 @@ from randrnn.config import (
     load_config,
     merge_config,
 )
+from randrnn.config import commands as config_commands
 from randrnn.ensembles import STATISTICS, GaussianEnsemble
 from randrnn.networks import RateNetwork, Seeds, realize
 from randrnn.simulate import SimulationSettings, simulate
@@ -238,7 +238,7 @@ def test_a_value_for_a_table_is_refused_naming_the_table(table, value):
         ('prediction.method="fast"', ValueError, r"`prediction\.method` must be one of"),
         ('network.tau="1"', TypeError, r"`network\.tau` must be a real number; got '1'"),
         ("network.phi=3", ValueError, r"`network\.phi` must be one of \['erf'"),
-        ('network.phi="sigmoid"', ValueError, r"`network\.phi` must be one of .* got 'sigmoid'"),
+        ('network.phi="softsign"', ValueError, r"`network\.phi` must be one of .* got 'softsign'"),
         ('ensemble.kind="sparse"', ValueError, r"`ensemble\.kind` must be one of \['block'"),
         ("network.b=[1,2,3]", ValueError, r"`network\.b` must have shape \(100,\); got shape \(3,"),
         ("network.b=0.5", TypeError, r"`network\.b` must be a list of numbers"),
@@ -396,14 +396,14 @@ def test_a_network_too_large_for_memory_is_refused_before_allocating():
 
 def test_memory_check_uses_what_this_process_may_allocate(monkeypatch):
     budget = 6 * 2**30
-    monkeypatch.setattr(config_module, "available_memory", lambda: budget)
+    monkeypatch.setattr(config_commands, "available_memory", lambda: budget)
     msg = refused("simulate", "ensemble.n=20000")
     assert "more than the 6.0 GiB available" in msg
     fits = int(re.search(r"at most about (\d+) fits", msg).group(1))
     st = load("simulate").simulation
     assert st.estimated_bytes(fits) <= budget < st.estimated_bytes(fits + 1)
     assert load("simulate", f"ensemble.n={fits}").network.n == fits
-    monkeypatch.setattr(config_module, "available_memory", lambda: None)
+    monkeypatch.setattr(config_commands, "available_memory", lambda: None)
     assert load("simulate", "ensemble.n=20000").network.n == 20_000
 
 

@@ -1,0 +1,164 @@
+"""The tables of the command configs that have no spec class elsewhere.
+
+``[ensemble]``, ``[network]``, ``[simulation]`` and ``[seeds]`` are :mod:`randrnn.ensembles`,
+:class:`~randrnn.networks.RateNetwork`, :class:`~randrnn.simulate.SimulationSettings` and
+:class:`~randrnn.networks.Seeds`; the others are here, one frozen dataclass per table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from randrnn._validation import (
+    check_bool,
+    check_in,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    show,
+)
+from randrnn.ensembles import (
+    STATISTICS,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PredictionSettings:
+    """The ``[prediction]`` table of ``randrnn run``.
+
+    Parameters
+    ----------
+    method : {"auto", "eigen", "quadrature"}
+        How the linear-equivalent covariance is computed (see
+        :func:`randrnn.covariance.linear_equivalent_covariance`).
+    naive : bool
+        Also compute the naive Gaussian closure, for comparison.
+    order_parameters : {"ensemble", "realization"}
+        Gain and residual statistics from the ensemble DMFT (the paper's prediction, default)
+        or solved from the realization's own autocovariance
+        (:func:`randrnn.covariance.realization_order_parameters`; every unit alike).
+    """
+
+    method: Literal["auto", "eigen", "quadrature"] = "auto"
+    naive: bool = True
+    order_parameters: Literal["ensemble", "realization"] = "ensemble"
+
+    def __post_init__(self) -> None:
+        check_in("method", self.method, ["auto", "eigen", "quadrature"])
+        object.__setattr__(self, "naive", check_bool("naive", self.naive))
+        check_in("order_parameters", self.order_parameters, ["ensemble", "realization"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as a plain dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpectrumSettings:
+    """The ``[spectrum]`` table of ``randrnn spectrum``.
+
+    Parameters
+    ----------
+    method : {"dense", "arnoldi"}
+        All eigenvalues, or the ``k`` of largest real part (sparse Arnoldi).
+    n_realizations : int
+        Sampled Jacobians (the edge's standard error is over them).
+    seed : int
+        Root seed of the realizations.
+    k : int
+        Eigenvalues per realization with ``arnoldi``.
+    bins : int
+        Bins per axis of the eigenvalue histogram (``dense``).
+    """
+
+    method: Literal["dense", "arnoldi"] = "dense"
+    n_realizations: int = 3
+    seed: int = 0
+    k: int = 80
+    bins: int = 25
+
+    def __post_init__(self) -> None:
+        check_in("method", self.method, ["dense", "arnoldi"])
+        for name in ("n_realizations", "k", "bins"):
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
+        object.__setattr__(self, "seed", check_nonnegative_int("seed", self.seed))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as a plain dict."""
+        return dataclasses.asdict(self)
+
+
+def _values(name: str, value: Any, *, fraction: bool = False) -> tuple[float, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"`{name}` must be a list of numbers; got {show(value)}.")
+    out = []
+    for i, v in enumerate(value):
+        x = check_real(f"{name}[{i}]", v)
+        if x < 0 or (fraction and x > 1):
+            bound = "in [0, 1]" if fraction else ">= 0"
+            raise ValueError(f"`{name}[{i}]` must be {bound}; got {show(v)}.")
+        out.append(x)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SensitivitySettings:
+    """The ``[sensitivity]`` table of ``randrnn spectrum``: the edge along each statistic.
+
+    Parameters
+    ----------
+    enabled : bool
+        Run the sweeps.
+    n : int
+        Network size of the sweeps.
+    n_realizations : int
+        Realizations per point.
+    sparsity, weight_scale : tuple of float
+        Factors on every connection probability / weight magnitude (>= 0).
+    fraction_excitatory : tuple of float
+        Excitatory fractions (in [0, 1]; two populations only).
+    tau_spread, gain_spread : tuple of float
+        Spread of every non-fixed timescale / gain law (>= 0).
+
+    See :func:`randrnn.ensembles.vary` for what each statistic changes.
+    """
+
+    enabled: bool = True
+    n: int = 1000
+    n_realizations: int = 3
+    sparsity: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0)
+    fraction_excitatory: tuple[float, ...] = (0.6, 0.7, 0.8, 0.9)
+    weight_scale: tuple[float, ...] = (0.6, 0.8, 1.0, 1.2)
+    tau_spread: tuple[float, ...] = (0.0, 0.3, 0.6, 0.9)
+    gain_spread: tuple[float, ...] = (0.0, 0.3, 0.6, 0.9)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "enabled", check_bool("enabled", self.enabled))
+        for name in ("n", "n_realizations"):
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
+        for name in STATISTICS:
+            vals = _values(name, getattr(self, name), fraction=name == "fraction_excitatory")
+            object.__setattr__(self, name, vals)
+
+    def values(self, statistic: str) -> tuple[float, ...]:
+        """The values swept for ``statistic`` (one of :data:`randrnn.ensembles.STATISTICS`)."""
+        check_in("statistic", statistic, STATISTICS)
+        return getattr(self, statistic)  # type: ignore[no-any-return]
+
+    @property
+    def n_points(self) -> int:
+        """Number of swept points over all statistics."""
+        return sum(len(self.values(st)) for st in STATISTICS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as a plain dict (lists for the tuples)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in _fields(self).items()}
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
