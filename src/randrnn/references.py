@@ -65,6 +65,18 @@ REFERENCES: dict[str, str] = {
         " applications},\n  journal = {J. Comput. Phys.}, volume = {193},"
         " pages = {357--397}, year = {2004}}"
     ),
+    "pagan2023": (
+        "@article{pagan2023,\n  author = {Pagan, Marino and Valente, Adrian and Ostojic, Srdjan"
+        " and Brody, Carlos D.},\n  journal = {arXiv:2309.04030}, year = {2023},\n"
+        "  note = {linearizing recurrent dynamics before vs after the nonlinearity; title not"
+        " recorded here}}"
+    ),
+    "sussillo2013": (
+        "@article{sussillo2013,\n  author = {Sussillo, David and Barak, Omri},\n"
+        "  title = {Opening the black box: low-dimensional dynamics in high-dimensional"
+        " recurrent neural networks},\n  journal = {Neural Comput.}, volume = {25},"
+        " pages = {626--649}, year = {2013}}"
+    ),
 }
 
 

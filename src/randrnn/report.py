@@ -10,6 +10,8 @@ and criterion it prints comes from the comparison objects of :mod:`randrnn.verif
   ``randrnn scaling``.
 - :func:`spectrum_sections`, :func:`write_spectrum_report`, :func:`spectrum_headline` --
   ``randrnn spectrum``.
+- :func:`fixedpoints_sections`, :func:`write_fixedpoints_report`, :func:`fixedpoints_headline`
+  -- ``randrnn fixedpoints``.
 - :func:`use_headless_backend` -- Agg, for commands that write figures without a display.
 """
 
@@ -658,4 +660,176 @@ def spectrum_headline(result: Any) -> str:
     return (
         f"edge_pred={result.edge.edge:.4f} edge_numeric={m.edge:.4f}±{m.edge_se:.4f} "
         f"n={result.ensemble.n} ({result.seconds:.1f} s)"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# randrnn fixedpoints
+
+
+def _scalar_rows(summary: Mapping[str, Any], prefix: str = "") -> list[Row]:
+    """Rows of the scalar entries of a (nested) summary dict; lists are left out."""
+    rows: list[Row] = []
+    for k, v in summary.items():
+        if isinstance(v, Mapping):
+            rows += _scalar_rows(v, f"{prefix}{k}.")
+        elif isinstance(v, (bool, int, float, str)) or v is None:
+            rows.append((f"{prefix}{k}", "undefined" if v is None else v, ""))
+    return rows
+
+
+def fixedpoints_sections(result: Any) -> tuple[str, list[Section]]:
+    """The introduction and sections of a fixed-points report.
+
+    Parameters
+    ----------
+    result : randrnn.experiments.fixedpoints.FixedPointsResult
+        A finished fixed-point experiment.
+
+    Returns
+    -------
+    tuple
+        ``(intro, sections)`` for :func:`write_report`.
+    """
+    fp = result.fixed_points
+    s = fp.summary()
+    st = s["starts"]
+    rows: list[Row] = [
+        ("fixed points", s["n_fixed"], f"|F(x*)| <= {fp.tol:g}"),
+        (
+            "  stable / marginal / unstable",
+            f"{s.get('n_stable', 0)} / {s.get('n_marginal', 0)} / {s.get('n_unstable', 0)}",
+            f"rightmost Jacobian eigenvalue vs ±{fp.stability_tol:g}",
+        ),
+        ("slow points", s["n_slow"], "local minima of q = |F|^2/2 with q > 0"),
+        ("largest residual of a fixed point", s["max_residual_fixed"] or float("nan"), ""),
+        ("starts", st["total"], ", ".join(f"{k}: {v}" for k, v in st.items() if k != "total")),
+    ]
+    sections: list[Section] = [
+        (
+            "Fixed and slow points",
+            (
+                "Batched Newton searches with a backtracking line search from random states and "
+                "from states of a simulation of the same realization; where Newton stalls, "
+                "Levenberg-Marquardt minimises q = |F|^2/2 (slow points). Duplicates are merged "
+                "within ten times each point's Newton correction."
+            ),
+            rows,
+            ["states"],
+        )
+    ]
+    lrows: list[Row] = []
+    for i, lin in enumerate(result.linearizations):
+        rel = lin.relations()
+        worst = max(v for k, v in rel.items() if k != "n_silent")
+        lrows.append(
+            (
+                f"point {i}: worst relation",
+                worst,
+                (
+                    f"{rel['n_silent']} silent units; eigen-equations, biorthonormality, "
+                    "v_r = D v_x, l_x = D l_r, equal drives (active modes)"
+                ),
+            )
+        )
+        if rel["n_silent"]:
+            lrows.append((f"point {i}: silent units", rel["n_silent"], lin.silent_statement()))
+    sections.append(
+        (
+            "Two linearizations: activations x and activities r = phi(x)",
+            (
+                "A_x = T<sup>-1</sup>(-I + W D) and A_r = -T<sup>-1</sup> + D T<sup>-1</sup> W at "
+                "each fixed point (Pagan, Valente, Ostojic &amp; Brody, arXiv:2309.04030): same "
+                "spectrum, v_r = D v_x, l_r = D<sup>-1</sup> l_x, l_r<sup>T</sup> b_r = "
+                "l_x<sup>T</sup> b_x; relative residuals below."
+            ),
+            lrows,
+            [],
+        )
+    )
+    prow: list[Row] = []
+    for p in result.predictions:
+        prow += [
+            (f"point {p.point}: edge, predicted", p.edge.edge, "dense theory, measured gains"),
+            (f"point {p.point}: edge, measured", p.measured_edge, "rightmost eigenvalue"),
+            (
+                f"point {p.point}: (measured - predicted) / height",
+                p.deviation_over_height,
+                "one realization: finite-size spread not subtracted",
+            ),
+        ]
+    sections.append(
+        (
+            "Jacobian spectra at the fixed points",
+            (
+                "The support of A = T<sup>-1</sup>(-I + J G) predicted by the dense random-matrix "
+                "theory with the gains G = phi'(x*) measured at the point (assumed independent of "
+                "J; at a fixed point they are not)."
+            ),
+            prow,
+            ["eigenvalues"],
+        )
+    )
+    if result.context is not None:
+        sections.append(
+            (
+                "Context dependence",
+                (
+                    "A context input moves the operating point: input vectors b_r = D b_x change "
+                    "in activity coordinates, b_x does not; selection vectors change in both; the "
+                    "drive of each mode is the same in both coordinates."
+                ),
+                _scalar_rows(result.context.summary()),
+                ["context"],
+            )
+        )
+    if result.operating is not None:
+        sections.append(
+            (
+                "E/I network at its operating point vs the random-matrix ensemble",
+                (
+                    "Eigenvalues of the Jacobian of a sparse E/I network with heterogeneous "
+                    "timescales at its stable equilibrium, against the prediction from its "
+                    "measured block statistics, timescales and gains; a control with the gains "
+                    "permuted within each population isolates the theory's independence assumption."
+                ),
+                _scalar_rows(result.operating.summary()),
+                ["operating_point"],
+            )
+        )
+    intro = (
+        f"Fixed points of one realization of a {result.realization.n}-unit network "
+        f"(phi = {result.realization.network.phi.name}), their two linearizations, and the "
+        "random-matrix prediction for their Jacobians."
+    )
+    return intro, sections
+
+
+def write_fixedpoints_report(
+    result: Any, out_dir: str | os.PathLike[str], figures: Mapping[str, Callable[[Any], Any]]
+) -> Path:
+    """Write ``figures/*.png`` (``randrnn.plots.fixedpoints.figures(result)``) and
+    ``report.html`` of a fixed-point experiment into ``out_dir``."""
+    out = Path(out_dir)
+    pngs = write_figures(result, out / "figures", figures)
+    intro, sections = fixedpoints_sections(result)
+    return write_report(
+        out / "report.html",
+        title="randrnn fixedpoints: fixed points, linearizations, Jacobian spectra",
+        intro=intro,
+        sections=sections,
+        pngs=pngs,
+        meta=_meta(result.realization.seeds, result.seconds),
+    )
+
+
+def fixedpoints_headline(result: Any) -> str:
+    """One line for the terminal: counts and the worst residual."""
+    s = result.fixed_points.summary()
+    worst = s["max_residual_fixed"]
+    return (
+        f"{s['n_fixed']} fixed points ({s.get('n_stable', 0)} stable), {s['n_slow']} slow "
+        f"points from {s['starts']['total']} starts; max |F(x*)| = "
+        f"{'none' if worst is None else format(worst, '.1e')} "
+        f"({result.seconds['total']:.1f} s)"
     )

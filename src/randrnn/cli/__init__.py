@@ -1,6 +1,7 @@
 """The ``randrnn`` command line: thin wrappers around the public API.
 
-Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectrum``, ``info``
+Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectrum``,
+``fixedpoints``, ``info``
 (one module each in this package).
 """
 
@@ -12,6 +13,7 @@ import click
 
 from randrnn._provenance import __version__
 from randrnn.cli import dmft as _dmft
+from randrnn.cli import fixedpoints as _fixedpoints
 from randrnn.cli import info as _info
 from randrnn.cli import run as _run
 from randrnn.cli import scaling as _scaling
@@ -48,3 +50,4 @@ main.add_command(_info.command)
 main.add_command(_simulate.command)
 main.add_command(_dmft.command)
 main.add_command(_spectrum.command)
+main.add_command(_fixedpoints.command)

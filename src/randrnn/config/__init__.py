@@ -29,6 +29,7 @@ Every error names the full key (``simulation.n_quadruples``), the value and a fi
 from __future__ import annotations
 
 from randrnn.config.commands import CommandConfig as CommandConfig
+from randrnn.config.commands import FixedPointsConfig as FixedPointsConfig
 from randrnn.config.commands import RunConfig as RunConfig
 from randrnn.config.commands import SimulateConfig as SimulateConfig
 from randrnn.config.commands import SpectrumConfig as SpectrumConfig
@@ -38,6 +39,7 @@ from randrnn.config.loading import Command as Command
 from randrnn.config.loading import config_from_mapping as config_from_mapping
 from randrnn.config.loading import default_mapping as default_mapping
 from randrnn.config.loading import load_config as load_config
+from randrnn.config.tables import FixedPointSettings as FixedPointSettings
 from randrnn.config.tables import PredictionSettings as PredictionSettings
 from randrnn.config.tables import SensitivitySettings as SensitivitySettings
 from randrnn.config.tables import SpectrumSettings as SpectrumSettings
@@ -52,6 +54,8 @@ __all__ = [
     "TABLES",
     "Command",
     "CommandConfig",
+    "FixedPointSettings",
+    "FixedPointsConfig",
     "PredictionSettings",
     "RunConfig",
     "SensitivitySettings",

@@ -18,6 +18,7 @@ from randrnn._validation import (
     show,
 )
 from randrnn.config.tables import (
+    FixedPointSettings,
     PredictionSettings,
     SensitivitySettings,
     SpectrumSettings,
@@ -357,4 +358,58 @@ class SpectrumConfig:
         }
 
 
-CommandConfig: TypeAlias = RunConfig | SimulateConfig | SpectrumConfig
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class FixedPointsConfig:
+    """The config of ``randrnn fixedpoints``.
+
+    Parameters
+    ----------
+    network : RateNetwork
+        The ``[ensemble]`` and ``[network]`` tables.
+    seeds : Seeds
+        The ``[seeds]`` table.
+    simulation : SimulationSettings
+        The ``[simulation]`` table: the run whose states seed the search and give the
+        principal components of the figure (every unit of ``record_trials`` trials is recorded
+        every ``record_every`` steps; set ``n_trials`` small).
+    fixedpoints : FixedPointSettings
+        The ``[fixedpoints]`` table.
+
+    Raises
+    ------
+    ValueError
+        ``dt`` not below the smallest ``tau``; more memory than this machine has (the batched
+        Jacobians and the eigendecompositions).
+    """
+
+    network: RateNetwork
+    seeds: Seeds
+    simulation: SimulationSettings
+    fixedpoints: FixedPointSettings
+
+    def __post_init__(self) -> None:
+        _check_type("network", self.network, RateNetwork)
+        _check_type("seeds", self.seeds, Seeds)
+        _check_type("simulation", self.simulation, SimulationSettings)
+        _check_type("fixedpoints", self.fixedpoints, FixedPointSettings)
+        n = self.network.n
+        # batched Jacobians (32 at a time, with the LU copy and J^T J) and a few eigenbases
+        need = (3 * 32 + 8) * 8 * n * n + (64 << 20)
+        avail = available_memory()
+        if avail is not None and need > avail:
+            raise ValueError(
+                f"the fixed-point search on {n} units needs about {format_bytes(need)} of "
+                f"memory, more than the {format_bytes(avail)} available (`ensemble.n` = {n}). "
+                "Reduce `ensemble.n`."
+            )
+        if self.fixedpoints.n_simulation_starts:
+            _check_simulation(self.network, self.simulation)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full config as TOML-able tables (recorded with the results)."""
+        tables = _simulation_tables(self.network, self.simulation, self.seeds)
+        tables["fixedpoints"] = self.fixedpoints.to_dict()
+        return tables
+
+
+CommandConfig: TypeAlias = RunConfig | SimulateConfig | SpectrumConfig | FixedPointsConfig

@@ -29,12 +29,18 @@ from randrnn._validation import (
 )
 from randrnn.config.commands import (
     CommandConfig,
+    FixedPointsConfig,
     RunConfig,
     SimulateConfig,
     SpectrumConfig,
     _check_dt,
 )
-from randrnn.config.tables import PredictionSettings, SensitivitySettings, SpectrumSettings
+from randrnn.config.tables import (
+    FixedPointSettings,
+    PredictionSettings,
+    SensitivitySettings,
+    SpectrumSettings,
+)
 from randrnn.ensembles import (
     ENSEMBLES,
     AbstractDistribution,
@@ -46,7 +52,7 @@ from randrnn.io import load_toml as read_toml
 from randrnn.networks import RateNetwork, Seeds
 from randrnn.simulate import SimulationSettings
 
-Command: TypeAlias = Literal["run", "simulate", "spectrum", "scaling"]
+Command: TypeAlias = Literal["run", "simulate", "spectrum", "scaling", "fixedpoints"]
 
 #: the commands that read a config, and the tables of each
 TABLES: dict[str, tuple[str, ...]] = {
@@ -54,6 +60,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "run": ("ensemble", "network", "simulation", "seeds", "prediction"),
     "scaling": ("ensemble", "network", "simulation", "seeds", "prediction"),
     "spectrum": ("ensemble", "spectrum", "sensitivity"),
+    "fixedpoints": ("ensemble", "network", "simulation", "seeds", "fixedpoints"),
 }
 
 
@@ -102,6 +109,11 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 PRESETS["scaling"] = PRESETS["run"]
+#: a chaotic tanh network small enough for a dense search: unstable fixed points, slow points
+PRESETS["fixedpoints"] = {
+    "ensemble": {"kind": "gaussian", "n": 200, "g": 1.5},
+    "simulation": {"t_max": 100.0, "burn_in": 20.0, "n_trials": 4, "max_lag": 0.0},
+}
 
 
 def _table_defaults(cls: type, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -129,6 +141,7 @@ _TABLE_CLASSES: dict[str, type] = {
     "prediction": PredictionSettings,
     "spectrum": SpectrumSettings,
     "sensitivity": SensitivitySettings,
+    "fixedpoints": FixedPointSettings,
 }
 
 
@@ -352,6 +365,13 @@ def config_from_mapping(command: Command, mapping: Mapping[str, Any]) -> Command
     simulation = _build("simulation", SimulationSettings, tables["simulation"])
     if command == "simulate":
         return SimulateConfig(network=network, seeds=seeds, simulation=simulation)
+    if command == "fixedpoints":
+        return FixedPointsConfig(
+            network=network,
+            seeds=seeds,
+            simulation=simulation,
+            fixedpoints=_build("fixedpoints", FixedPointSettings, tables["fixedpoints"]),
+        )
     prediction = _build("prediction", PredictionSettings, tables["prediction"])
     return RunConfig(network=network, seeds=seeds, simulation=simulation, prediction=prediction)
 

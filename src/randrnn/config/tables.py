@@ -18,6 +18,7 @@ from randrnn._validation import (
     check_bool,
     check_in,
     check_nonnegative_int,
+    check_positive,
     check_positive_int,
     check_real,
     show,
@@ -87,6 +88,73 @@ class SpectrumSettings:
         for name in ("n_realizations", "k", "bins"):
             object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
         object.__setattr__(self, "seed", check_nonnegative_int("seed", self.seed))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as a plain dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixedPointSettings:
+    r"""The ``[fixedpoints]`` table of ``randrnn fixedpoints``.
+
+    Parameters
+    ----------
+    n_random : int
+        Random starts (Gaussian states of the size of the recurrent input).
+    n_simulation_starts : int
+        Starts sampled from the recorded simulation (0: none).
+    tol : float
+        A fixed point has ``|F(x*)|_2 <= tol``.
+    max_iter : int
+        Newton iterations per start.
+    minimize : bool
+        Minimise ``q = |F|^2 / 2`` where Newton stalls (slow points).
+    slow_speed_max : float
+        Keep slow points whose rms speed per unit, :math:`\sqrt{2q/N}`, is at most this (in
+        units of 1/tau: 0.1 means a unit moves by 1 in about 10 time constants).
+    stability_tol : float
+        Real-part tolerance of the stability classification.
+    gain_tol : float
+        Gains at or below this are treated as silent units in the linearizations.
+    n_linearized : int
+        Fixed points (most stable first) whose two linearizations are computed and kept.
+    seed : int
+        Seed of the random starts.
+    context : bool
+        Run the context-dependence study (``[context]`` table).
+    operating_point : bool
+        Run the E/I operating-point spectrum study (``[operating]`` table).
+    """
+
+    n_random: int = 200
+    n_simulation_starts: int = 50
+    tol: float = 1e-11
+    max_iter: int = 100
+    minimize: bool = True
+    slow_speed_max: float = 0.1
+    stability_tol: float = 1e-8
+    gain_tol: float = 0.0
+    n_linearized: int = 3
+    seed: int = 0
+    context: bool = True
+    operating_point: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("n_random", "n_simulation_starts", "seed"):
+            object.__setattr__(self, name, check_nonnegative_int(name, getattr(self, name)))
+        for name in ("max_iter", "n_linearized"):
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
+        if self.n_random + self.n_simulation_starts == 0:
+            raise ValueError(
+                "`n_random` + `n_simulation_starts` must be >= 1 (no starts, no fixed points); "
+                "got 0 and 0."
+            )
+        for name in ("tol", "slow_speed_max", "stability_tol"):
+            check_positive(name, getattr(self, name))
+        x = check_real("gain_tol", self.gain_tol)
+        if x < 0:
+            raise ValueError(f"`gain_tol` must be >= 0; got {show(self.gain_tol)}.")
 
     def to_dict(self) -> dict[str, Any]:
         """The table as a plain dict."""

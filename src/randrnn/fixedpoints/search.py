@@ -151,7 +151,11 @@ class FixedPoints:
         return out
 
     def to_xarray(self) -> Any:
-        """Dataset with dimensions ``point``, ``unit`` and ``mode``."""
+        """Dataset with dimensions ``point``, ``unit`` and ``mode``.
+
+        ``kind``, ``method``, ``origin`` and ``stability`` are integer codes whose labels are
+        in the variables' ``flag_meanings`` attribute (CF convention).
+        """
         import xarray as xr
 
         K, n = self.points.shape
@@ -160,19 +164,32 @@ class FixedPoints:
             "residual": ("point", self.residual),
             "error": ("point", self.error),
             "q": ("point", self.q),
-            "kind": ("point", self.kind.astype(str)),
-            "method": ("point", self.method.astype(str)),
-            "origin": ("point", self.origin.astype(str)),
             "count": ("point", self.count),
+        }
+        labels: dict[str, tuple[Any, tuple[str, ...]]] = {
+            "kind": (self.kind, ("fixed", "slow")),
+            "method": (self.method, ("newton", "minimization")),
+            "origin": (self.origin, tuple(dict.fromkeys(str(o) for o in self.origin))),
         }
         if self.eigenvalues is not None:
             data["eigenvalue_real"] = (("point", "mode"), self.eigenvalues.real)
             data["eigenvalue_imag"] = (("point", "mode"), self.eigenvalues.imag)
-            data["stability"] = ("point", np.asarray(self.stability).astype(str))
             data["n_unstable"] = ("point", self.n_unstable)
+            labels["stability"] = (self.stability, STABILITY)
+        flags = {}
+        for name, (values, meanings) in labels.items():
+            # integer codes with CF flag attributes: portable, unlike Zarr string arrays
+            codes = np.array([meanings.index(str(v)) for v in values], dtype=np.int8)
+            data[name] = ("point", codes)
+            flags[name] = {
+                "flag_values": list(range(len(meanings))),
+                "flag_meanings": " ".join(meanings),
+            }
         ds = xr.Dataset(
             data, coords={"point": np.arange(K), "unit": np.arange(n), "mode": np.arange(n)}
         )
+        for name, attrs in flags.items():
+            ds[name].attrs.update(attrs)
         ds.attrs.update(
             {
                 "tol": self.tol,
