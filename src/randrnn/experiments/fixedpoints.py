@@ -12,7 +12,7 @@ Jacobian spectra at the operating points against the random-matrix prediction.
   (:mod:`randrnn.experiments.context`, :mod:`randrnn.experiments.operating`)
   -> :class:`FixedPointsResult`.
 
-docs/theory.md section 9.
+docs/theory.md section 6.
 """
 
 from __future__ import annotations

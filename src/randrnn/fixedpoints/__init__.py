@@ -7,7 +7,7 @@ r"""Fixed points of network realizations and their two linearizations.
   coordinates, their eigenvectors, input vectors and mode drives (:class:`Linearization`;
   Pagan, Valente, Ostojic & Brody, arXiv:2309.04030).
 
-docs/theory.md section 9.
+docs/theory.md section 6.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ r"""The vector field of a rate network with constant inputs, and its exact batch
 .. math:: F(x) = T^{-1}\bigl(-x + J\,\phi(x) + b + B u\bigr), \qquad
           \partial F/\partial x = T^{-1}\bigl(-I + J\,\mathrm{diag}\,\phi'(x)\bigr)
 
-(docs/theory.md section 9.1). Rows of ``X`` are states; every function works on a batch.
+(docs/theory.md section 6.1). Rows of ``X`` are states; every function works on a batch.
 """
 
 from __future__ import annotations

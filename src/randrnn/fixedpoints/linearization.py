@@ -2,7 +2,7 @@ r"""The two linearizations of a rate network at a fixed point: activations vs ac
 
 For :math:`T\dot x = -x + W\phi(x) + Bu` at a fixed point :math:`x^*` with gains
 :math:`D = \mathrm{diag}\,\phi'(x^*)` (Pagan, Valente, Ostojic & Brody, arXiv:2309.04030;
-docs/theory.md section 9.2):
+docs/theory.md section 6.2):
 
 - activations :math:`x`: :math:`A_x = T^{-1}(-I + W D)`, input vectors :math:`b_x = T^{-1}B`;
 - activities :math:`r = \phi(x)`: :math:`A_r = -T^{-1} + D T^{-1} W`, :math:`b_r = D b_x`.

@@ -5,7 +5,7 @@ r"""Fixed points and slow points of one network realization.
 stalls to a minimisation of :math:`q(x) = |F(x)|^2/2`
 (:func:`randrnn._fixedpoint.batched_levenberg_marquardt`), merges duplicates with a tolerance
 derived from each point's Newton correction, and classifies every distinct point by the
-spectrum of its Jacobian (docs/theory.md section 9.1; the slow-point definition is that of
+spectrum of its Jacobian (docs/theory.md section 6.1; the slow-point definition is that of
 Sussillo & Barak, Neural Comput. 25, 626 (2013)).
 """
 
@@ -28,6 +28,8 @@ from randrnn._validation import (
 from randrnn.fixedpoints.field import RateField, rate_field
 from randrnn.networks import Realization
 
+#: relative gradient |J^T F| / (|J|_F |F|) at which a minimisation stops at a slow point
+_GTOL = 1e-9
 #: labels of :attr:`FixedPoints.stability`
 STABILITY = ("stable", "marginal", "unstable")
 
@@ -296,9 +298,12 @@ def find_fixed_points(
     Notes
     -----
     Two points are the same when their distance is at most ``r_i + r_k``, with
-    :math:`r_i = 10\,|J(x_i)^{-1}F(x_i)| + 10^{-9}\sqrt n\,(1 + |x_i|_\infty)`: the Newton
-    correction bounds each point's distance to its exact root to first order, and the second
-    term is the rounding floor of float64 arithmetic on states of that size.
+    :math:`r_i = 10\,|J(x_i)^{-1}F(x_i)| + \epsilon\sqrt n\,(1 + |x_i|_\infty)`: the Newton
+    correction bounds a fixed point's distance to its exact root to first order, and
+    :math:`\epsilon = 10^{-9}` is the rounding floor of float64 arithmetic on states of that
+    size. A slow point is a minimum of :math:`q`, flat to second order, that the minimisation
+    locates only to about the square root of its gradient tolerance (``1e-9``): there
+    :math:`\epsilon = \sqrt{10^{-9}}` and ``r_i`` uses the last minimisation step.
 
     Examples
     --------
@@ -350,7 +355,9 @@ def find_fixed_points(
     n_newton = int(np.sum(status == conv_code))
     todo = np.flatnonzero(status != conv_code)
     if minimize and todo.size:
-        lm = _solvers.batched_levenberg_marquardt(f, f.jacobian, x[todo], tol=tol, chunk=chunk)
+        lm = _solvers.batched_levenberg_marquardt(
+            f, f.jacobian, x[todo], tol=tol, gtol=_GTOL, chunk=chunk
+        )
         x[todo] = lm.x
         resid[todo], err[todo], status[todo] = lm.residual, lm.error, lm.status
         method[todo] = "minimization"
@@ -371,7 +378,10 @@ def find_fixed_points(
     # fixed points first, then slow points by increasing q
     order = keep[np.lexsort((resid[keep], ~ok_fixed[keep]))]
     e = np.where(np.isfinite(err[order]), err[order], 0.0)
-    radius = 10.0 * e + 1e-9 * np.sqrt(n) * (1.0 + np.abs(x[order]).max(axis=1))
+    size = np.sqrt(n) * (1.0 + np.abs(x[order]).max(axis=1))
+    # a minimum of q is located only to about sqrt(gtol) (q is flat to second order there)
+    floor = np.where(ok_fixed[order], 1e-9, np.sqrt(_GTOL))
+    radius = 10.0 * e + floor * size
     rep, label = _dedup(x[order], radius)
     counts = np.bincount(label, minlength=rep.size)
     sel = order[rep]
