@@ -111,9 +111,7 @@ def _rank_one_kappas(m, nvec):  # type: ignore[no-untyped-def]
     hv = h(grid)
     roots = list(grid[hv == 0.0])
     for i in np.flatnonzero(hv[:-1] * hv[1:] < 0):
-        roots.append(
-            brentq(lambda k: float(h(k)[0]), grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15)
-        )
+        roots.append(brentq(lambda k: float(h(k)[0]), grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15))
     return np.sort(np.asarray(roots))
 
 
@@ -231,9 +229,7 @@ def test_degenerate_rank_two_points_lie_on_the_finite_size_ring():
     def radius(th):  # type: ignore[no-untyped-def]
         # radial part of kappa = N^T tanh(M kappa) / n at kappa = r u(theta)
         u, _ = unit(th)
-        return brentq(
-            lambda r: u @ (N.T @ np.tanh(r * (M @ u))) / n - r, 1e-6, 20.0, xtol=1e-15
-        )
+        return brentq(lambda r: u @ (N.T @ np.tanh(r * (M @ u))) / n - r, 1e-6, 20.0, xtol=1e-15)
 
     def tangential(th):  # type: ignore[no-untyped-def]
         u, w = unit(th)
@@ -268,10 +264,7 @@ def test_degenerate_rank_two_points_lie_on_the_finite_size_ring():
 
     slope = (f_inf(r_inf + h) - f_inf(r_inf - h)) / (2 * h)
     sd = np.array(
-        [
-            np.std((N @ unit(t)[0]) * np.tanh(r_inf * (M @ unit(t)[0]))) / np.sqrt(n)
-            for t in thetas
-        ]
+        [np.std((N @ unit(t)[0]) * np.tanh(r_inf * (M @ unit(t)[0]))) / np.sqrt(n) for t in thetas]
     ) / abs(slope)
     assert np.all(np.abs(radii - r_inf) <= 5.0 * sd)
     # every point found (fixed or slow) away from the origin lies within that spread
@@ -306,7 +299,8 @@ def test_relu_fixed_point_solves_the_linear_system_of_its_active_set():
         S = x > 0
         xs = np.linalg.solve(np.eye(S.sum()) - J[np.ix_(S, S)], b[S])
         exact = J[:, S] @ xs + b
-        assert np.all(exact[S] > 0) and np.all(exact[~S] <= 0)
+        assert np.all(exact[S] > 0)
+        assert np.all(exact[~S] <= 0)
         assert np.abs(x - exact).max() <= 1e-12 * (1.0 + np.abs(exact).max())
     # Jacobian at the fixed points and at random states, away from the kinks
     rng = np.random.default_rng(0)
@@ -318,9 +312,7 @@ def test_relu_fixed_point_solves_the_linear_system_of_its_active_set():
 def test_fixed_points_do_not_depend_on_time_constants():
     n = N_UNITS
     tau = np.exp(np.random.default_rng(4).uniform(np.log(0.3), np.log(3.0), n))
-    ens = LowRankEnsemble(
-        n=n, rank=1, mixture=_mixture((2.0,)), chi=GaussianEnsemble(n=n, g=0.5)
-    )
+    ens = LowRankEnsemble(n=n, rank=1, mixture=_mixture((2.0,)), chi=GaussianEnsemble(n=n, g=0.5))
     found = []
     for t in (1.0, tau):
         real = realize(RateNetwork(ensemble=ens, tau=t, sigma_b=0.2), Seeds(coupling=2))

@@ -78,6 +78,12 @@ def _assert_parallel(u, v, tol=TOL):  # type: ignore[no-untyped-def]
     assert np.all(np.abs(1.0 - c) <= tol), float(np.abs(1.0 - c).max())
 
 
+def _assert_close(a, b, tol=TOL):  # type: ignore[no-untyped-def]
+    """``|a - b| <= tol * max|b|`` elementwise."""
+    err = np.abs(a - b).max() / np.abs(b).max()
+    assert err <= tol, err
+
+
 def _assert_relations(lin, tol=TOL):  # type: ignore[no-untyped-def]
     rel = lin.relations()
     worst = {k: v for k, v in rel.items() if k != "n_silent" and v > tol}
@@ -97,10 +103,11 @@ def test_tanh_static_input_heterogeneous_tau_against_numpy():
     B = _inputs()
     lin = linearize(field, x, inputs=B)
     A_x, A_r, d = _dense(field, x)
-    assert np.all(d > 0) and not lin.silent_mode.any()
+    assert np.all(d > 0)
+    assert not lin.silent_mode.any()
     assert lin.silent_statement() == ""
-    np.testing.assert_allclose(lin.A_x, A_x, rtol=0, atol=1e-14)
-    np.testing.assert_allclose(lin.A_r, A_r, rtol=0, atol=1e-14)
+    _assert_close(lin.A_x, A_x, 1e-15)
+    _assert_close(lin.A_r, A_r, 1e-15)
     lx, Vx, Lx = _eig(A_x)
     lr, Vr, Lr = _eig(A_r)
     scale = np.abs(lx).max()
@@ -115,18 +122,18 @@ def test_tanh_static_input_heterogeneous_tau_against_numpy():
     for j in range(B.shape[1]):
         comp_x = Vx * (Lx.T @ b_x[:, j])[None, :]  # v (l^T b), free of the eigenvector scale
         comp_r = Vr * (Lr.T @ b_r[:, j])[None, :]
-        np.testing.assert_allclose(comp_r, d[:, None] * comp_x, rtol=0, atol=TOL * 10)
+        _assert_close(comp_r, d[:, None] * comp_x)
         # ... and linearize's vectors point the same way, with the same mode components
         lin_x = lin.right_x * lin.drive_x[:, j][None, :]
         lin_r = lin.right_r * lin.drive_r[:, j][None, :]
-        np.testing.assert_allclose(lin_x, comp_x, rtol=0, atol=TOL * 10)
-        np.testing.assert_allclose(lin_r, comp_r, rtol=0, atol=TOL * 10)
+        _assert_close(lin_x, comp_x)
+        _assert_close(lin_r, comp_r)
     for ours, theirs in ((lin.right_x, Vx), (lin.left_x, Lx), (lin.right_r, Vr), (lin.left_r, Lr)):
         _assert_parallel(ours, theirs)
-    np.testing.assert_allclose(lin.b_x, b_x, rtol=0, atol=1e-15)
-    np.testing.assert_allclose(lin.b_r, b_r, rtol=0, atol=1e-15)
+    _assert_close(lin.b_x, b_x, 1e-15)
+    _assert_close(lin.b_r, b_r, 1e-15)
     # with every gain positive the drives are equal mode by mode
-    np.testing.assert_allclose(lin.drive_r, lin.drive_x, rtol=0, atol=TOL * np.abs(lin.drive_x).max())
+    _assert_close(lin.drive_r, lin.drive_x)
     _assert_relations(lin)
 
 
@@ -150,9 +157,7 @@ def test_relu_silent_units_against_numpy(relu_point):
     sil = lin.silent_mode
     assert int(sil.sum()) == Z.size
     # exact eigenvalues -1/tau_j of the silent units
-    np.testing.assert_array_equal(
-        np.sort(lin.eigenvalues[sil].real), np.sort(-1.0 / field.tau[Z])
-    )
+    np.testing.assert_array_equal(np.sort(lin.eigenvalues[sil].real), np.sort(-1.0 / field.tau[Z]))
     assert np.all(lin.eigenvalues[sil].imag == 0)
     lx, Vx, Lx = _eig(A_x)
     lr, Vr, Lr = _eig(A_r)
@@ -182,18 +187,16 @@ def test_relu_silent_units_against_numpy(relu_point):
     for j in range(B.shape[1]):
         comp_x = Vx * (Lx.T @ b_x[:, j])[None, :]
         comp_r = Vr * (Lr.T @ b_r[:, j])[None, :]
-        np.testing.assert_allclose(
-            comp_r[:, act], d[:, None] * comp_x[:, act], rtol=0, atol=TOL * 10
-        )
+        _assert_close(comp_r[:, act], d[:, None] * comp_x[:, act])
         # silent modes get no drive in activity coordinates (numpy's and ours) ...
         assert np.abs(Lr[:, sil].T @ b_r[:, j]).max() <= TOL * np.abs(b_r).max()
         np.testing.assert_array_equal(lin.drive_r[sil, j], 0.0)
         # ... but do in activation coordinates
         assert np.abs(lin.drive_x[sil, j]).max() > 0.1 * np.abs(lin.drive_x[act, j]).max()
         lin_x = lin.right_x * lin.drive_x[:, j][None, :]
-        np.testing.assert_allclose(lin_x, comp_x, rtol=0, atol=TOL * 10)
+        _assert_close(lin_x, comp_x)
         lin_r = lin.right_r[:, act] * lin.drive_r[act, j][None, :]
-        np.testing.assert_allclose(lin_r, comp_r[:, act], rtol=0, atol=TOL * 10)
+        _assert_close(lin_r, comp_r[:, act])
     _assert_relations(lin)
     assert lin.relations()["n_silent"] == Z.size
     assert lin.silent_statement() != ""
@@ -207,7 +210,8 @@ def test_relu_silent_units_with_equal_tau_span_the_invariant_subspace():
     A_x, A_r, d = _dense(field, x)
     Z = np.flatnonzero(d == 0)
     sil = lin.silent_mode
-    assert Z.size >= 5 and int(sil.sum()) == Z.size
+    assert Z.size >= 5
+    assert int(sil.sum()) == Z.size
     np.testing.assert_array_equal(lin.eigenvalues[sil], -1.0 / 0.7)
     # numpy's eigenvectors of the repeated eigenvalue -1/tau span what linearize returns
     lx, Vx, Lx = _eig(A_x)
@@ -215,7 +219,8 @@ def test_relu_silent_units_with_equal_tau_span_the_invariant_subspace():
     scale = np.abs(lx).max()
     cx = np.flatnonzero(np.abs(lx + 1.0 / 0.7) < 1e-8)
     cr = np.flatnonzero(np.abs(lr + 1.0 / 0.7) < 1e-8)
-    assert cx.size == Z.size and cr.size == Z.size
+    assert cx.size == Z.size
+    assert cr.size == Z.size
     E_Z = np.eye(N)[:, Z]
     for ours, theirs in (
         (lin.right_x[:, sil], Vx[:, cx]),  # span{e_j : j silent}
@@ -242,7 +247,8 @@ def test_saturated_tanh_with_gain_tol_treats_tiny_gains_as_silent():
     A_x, _, d = _dense(field, x)
     gain_tol = 1e-6
     small = d <= gain_tol
-    assert small.sum() >= 5 and np.all(d > 0)
+    assert small.sum() >= 5
+    assert np.all(d > 0)
     exact = linearize(field, x)
     assert not exact.silent_mode.any()
     lin = linearize(field, x, inputs=_inputs(), gain_tol=gain_tol)
@@ -285,7 +291,8 @@ def test_relations_hold_away_from_a_fixed_point_and_detect_a_wrong_vector(relu_p
     bad_l = lin.left_x.copy()
     bad_l[:, 1] *= 1.0 + 1e-3
     rel = dataclasses.replace(lin, left_x=bad_l).relations()
-    assert rel["biorth_x"] > 1e-6 and rel["left_map"] > 1e-6
+    assert rel["biorth_x"] > 1e-6
+    assert rel["left_map"] > 1e-6
 
 
 # -- bad input -------------------------------------------------------------------------------

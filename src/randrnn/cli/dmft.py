@@ -14,7 +14,9 @@ from randrnn.cli._output import force_option, output_directory
 
 
 @click.command("dmft")
-@click.option("--phi", default="tanh", show_default=True, help="tanh, erf, relu, linear or sigmoid.")
+@click.option(
+    "--phi", default="tanh", show_default=True, help="tanh, erf, relu, linear or sigmoid."
+)
 @click.option("--g", "g", type=float, required=True, help="Coupling gain g.")
 @click.option("--sigma", type=float, default=0.0, show_default=True, help="White-noise amplitude.")
 @click.option(

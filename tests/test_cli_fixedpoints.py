@@ -1,0 +1,69 @@
+"""Tests of ``randrnn fixedpoints``: outputs, equivalence with the public API, config errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from randrnn import Seeds, realize
+from randrnn.cli import main
+from randrnn.config import load_config
+from randrnn.fixedpoints import find_fixed_points
+from randrnn.io import load_dataset
+
+#: a 60-unit chaotic network, few starts, a short simulation; the two studies off
+SMALL = [
+    "--set", "ensemble.n=60",
+    "--set", "fixedpoints.n_random=30",
+    "--set", "fixedpoints.n_simulation_starts=10",
+    "--set", "simulation.t_max=40.0",
+    "--set", "simulation.burn_in=10.0",
+    "--set", "simulation.n_trials=2",
+    "--set", "fixedpoints.context=false",
+    "--set", "fixedpoints.operating_point=false",
+]  # fmt: skip
+
+
+def test_fixedpoints_writes_outputs_and_matches_the_api(tmp_path):
+    out = tmp_path / "fp"
+    res = CliRunner().invoke(main, ["fixedpoints", *SMALL, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    fps = summary["fixed_points"]
+    assert fps["n_fixed"] >= 1 and fps["max_residual_fixed"] < 1e-10
+    assert fps["starts"]["simulation"] == 10 and fps["starts"]["random"] == 30
+    for fig in ("states", "eigenvalues"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 0
+    report = (out / "report.html").read_text()
+    assert "Two linearizations" in report and "Fixed and slow points" in report
+    ds = load_dataset(out / "fixedpoints.zarr")
+    assert ds.attrs["config"]["fixedpoints"]["n_random"] == 30
+    assert ds.attrs["seeds"] == Seeds().to_dict()
+    lin = load_dataset(out / "fixedpoints.zarr", group="linearization_0")
+    assert lin.attrs["relation_drive"] < 1e-10
+    # the same search through the public API finds the same random-start points
+    cfg = load_config("fixedpoints", overrides=[s for s in SMALL if s != "--set"])
+    real = realize(cfg.network, cfg.seeds)
+    api = find_fixed_points(real, n_random=30, minimize=True)
+    fixed = ds["x_star"].values[ds["kind"].values == 0]
+    for x in api.points[api.kind == "fixed"]:
+        assert np.min(np.linalg.norm(fixed - x, axis=1)) < 1e-8
+
+
+@pytest.mark.parametrize(
+    ("override", "match"),
+    [
+        ("fixedpoints.tol=-1.0", r"fixedpoints\.tol"),
+        ("fixedpoints.n_random=2.5", r"fixedpoints\.n_random"),
+        ("fixedpoints.bogus=1", r"bogus"),
+    ],
+)
+def test_bad_config_is_a_usage_error(tmp_path, override, match):
+    res = CliRunner().invoke(main, ["fixedpoints", "--set", override, "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2
+    assert re.search(match, res.output)
+    assert not (tmp_path / "x").exists()
