@@ -29,10 +29,13 @@ def test_contracting_network_has_one_stable_point_equal_to_the_banach_iterate():
     x = np.zeros(80)
     for _ in range(2000):  # contraction factor <= 0.8: 2000 steps reach rounding
         x = real.J @ np.tanh(x) + real.b
-    assert len(fp) == 1 and fp.kind[0] == "fixed" and fp.count[0] == 30
+    assert len(fp) == 1
+    assert fp.kind[0] == "fixed"
+    assert fp.count[0] == 30
     assert fp.residual[0] < 1e-10
     np.testing.assert_allclose(fp.points[0], x, atol=1e-12)
-    assert fp.stability[0] == "stable" and fp.n_unstable[0] == 0
+    assert fp.stability[0] == "stable"
+    assert fp.n_unstable[0] == 0
     ev = np.linalg.eigvals(-np.eye(80) + real.J * (1 - np.tanh(x) ** 2)[None, :])
     np.testing.assert_allclose(np.sort(fp.eigenvalues[0].real), np.sort(ev.real), atol=1e-12)
 
@@ -64,8 +67,10 @@ def test_saddle_node_ghost_is_a_slow_point_and_the_other_branch_a_fixed_point():
     fp = find_fixed_points(real, n_random=40, seed=1)
     root = brentq(lambda x: -x + 2 * np.tanh(x) + b, -5.0, 0.0)
     fixed, slow = fp.select(fp.kind == "fixed"), fp.select(fp.kind == "slow")
-    assert len(fixed) == 1 and len(slow) == 1
-    assert abs(fixed.points[0, 0] - root) < 1e-12 and fixed.stability[0] == "stable"
+    assert len(fixed) == 1
+    assert len(slow) == 1
+    assert abs(fixed.points[0, 0] - root) < 1e-12
+    assert fixed.stability[0] == "stable"
     # q at the ghost: F(x_c) = -0.01 exactly; its location is the zero of F'
     assert abs(slow.q[0] - 0.5 * 0.01**2) < 1e-12
     assert abs(slow.points[0, 0] - xc) < 1e-5
@@ -117,7 +122,8 @@ def test_levenberg_marquardt_reaches_roots_and_reports_slow_points():
 def test_given_starts_are_labelled_and_to_xarray_carries_flag_meanings():
     real = realize(RateNetwork(ensemble=GaussianEnsemble(n=30, g=0.5), sigma_b=0.3), Seeds())
     fp = find_fixed_points(real, starts=np.zeros((3, 30)), origin="simulation", n_random=2)
-    assert fp.starts["simulation"] == 3 and fp.starts["random"] == 2
+    assert fp.starts["simulation"] == 3
+    assert fp.starts["random"] == 2
     ds = fp.to_xarray()
     assert ds["kind"].attrs["flag_meanings"] == "fixed slow"
     assert ds["stability"].attrs["flag_meanings"].split()[int(ds["stability"][0])] == "stable"
