@@ -775,9 +775,11 @@ def fixedpoints_sections(result: Any) -> tuple[str, list[Section]]:
             (
                 "Context dependence",
                 (
-                    "A context input moves the operating point: input vectors b_r = D b_x change "
-                    "in activity coordinates, b_x does not; selection vectors change in both; the "
-                    "drive of each mode is the same in both coordinates."
+                    "A context input moves the operating point. In activity coordinates the "
+                    "input vectors b_r = D b_x change with context; in activation coordinates "
+                    "b_x does not, and context acts through the selection vectors l_x (l_r "
+                    "changes only as much as the slow mode itself does). The drive of each mode "
+                    "by each input is the same in both coordinates: that is what context selects."
                 ),
                 _scalar_rows(result.context.summary()),
                 ["context"],

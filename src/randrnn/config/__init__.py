@@ -39,6 +39,8 @@ from randrnn.config.loading import Command as Command
 from randrnn.config.loading import config_from_mapping as config_from_mapping
 from randrnn.config.loading import default_mapping as default_mapping
 from randrnn.config.loading import load_config as load_config
+from randrnn.config.tables import DESIGNS as DESIGNS
+from randrnn.config.tables import ContextSettings as ContextSettings
 from randrnn.config.tables import FixedPointSettings as FixedPointSettings
 from randrnn.config.tables import PredictionSettings as PredictionSettings
 from randrnn.config.tables import SensitivitySettings as SensitivitySettings
@@ -50,10 +52,12 @@ from randrnn.io import merge_config as merge_config
 from randrnn.io import parse_value as parse_value
 
 __all__ = [
+    "DESIGNS",
     "PRESETS",
     "TABLES",
     "Command",
     "CommandConfig",
+    "ContextSettings",
     "FixedPointSettings",
     "FixedPointsConfig",
     "PredictionSettings",

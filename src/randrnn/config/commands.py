@@ -18,6 +18,7 @@ from randrnn._validation import (
     show,
 )
 from randrnn.config.tables import (
+    ContextSettings,
     FixedPointSettings,
     PredictionSettings,
     SensitivitySettings,
@@ -374,6 +375,8 @@ class FixedPointsConfig:
         every ``record_every`` steps; set ``n_trials`` small).
     fixedpoints : FixedPointSettings
         The ``[fixedpoints]`` table.
+    context : ContextSettings
+        The ``[context]`` table (the context-dependence study).
 
     Raises
     ------
@@ -386,12 +389,14 @@ class FixedPointsConfig:
     seeds: Seeds
     simulation: SimulationSettings
     fixedpoints: FixedPointSettings
+    context: ContextSettings = dataclasses.field(default_factory=ContextSettings)
 
     def __post_init__(self) -> None:
         _check_type("network", self.network, RateNetwork)
         _check_type("seeds", self.seeds, Seeds)
         _check_type("simulation", self.simulation, SimulationSettings)
         _check_type("fixedpoints", self.fixedpoints, FixedPointSettings)
+        _check_type("context", self.context, ContextSettings)
         n = self.network.n
         # batched Jacobians (32 at a time, with the LU copy and J^T J) and a few eigenbases
         need = (3 * 32 + 8) * 8 * n * n + (64 << 20)
@@ -409,6 +414,7 @@ class FixedPointsConfig:
         """The full config as TOML-able tables (recorded with the results)."""
         tables = _simulation_tables(self.network, self.simulation, self.seeds)
         tables["fixedpoints"] = self.fixedpoints.to_dict()
+        tables["context"] = self.context.to_dict()
         return tables
 
 

@@ -36,6 +36,7 @@ from randrnn.config.commands import (
     _check_dt,
 )
 from randrnn.config.tables import (
+    ContextSettings,
     FixedPointSettings,
     PredictionSettings,
     SensitivitySettings,
@@ -60,7 +61,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "run": ("ensemble", "network", "simulation", "seeds", "prediction"),
     "scaling": ("ensemble", "network", "simulation", "seeds", "prediction"),
     "spectrum": ("ensemble", "spectrum", "sensitivity"),
-    "fixedpoints": ("ensemble", "network", "simulation", "seeds", "fixedpoints"),
+    "fixedpoints": ("ensemble", "network", "simulation", "seeds", "fixedpoints", "context"),
 }
 
 
@@ -142,6 +143,7 @@ _TABLE_CLASSES: dict[str, type] = {
     "spectrum": SpectrumSettings,
     "sensitivity": SensitivitySettings,
     "fixedpoints": FixedPointSettings,
+    "context": ContextSettings,
 }
 
 
@@ -371,6 +373,7 @@ def config_from_mapping(command: Command, mapping: Mapping[str, Any]) -> Command
             seeds=seeds,
             simulation=simulation,
             fixedpoints=_build("fixedpoints", FixedPointSettings, tables["fixedpoints"]),
+            context=_build("context", ContextSettings, tables["context"]),
         )
     prediction = _build("prediction", PredictionSettings, tables["prediction"])
     return RunConfig(network=network, seeds=seeds, simulation=simulation, prediction=prediction)

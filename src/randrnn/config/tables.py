@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from randrnn._validation import (
     check_bool,
     check_in,
+    check_nonnegative,
     check_nonnegative_int,
     check_positive,
     check_positive_int,
@@ -158,6 +159,120 @@ class FixedPointSettings:
 
     def to_dict(self) -> dict[str, Any]:
         """The table as a plain dict."""
+        return dataclasses.asdict(self)
+
+
+#: the designs a ``rank`` selects
+DESIGNS = {
+    1: "one shared slow mode; context gates which population feeds its selection vector",
+    2: "one mode per population; context selects which mode is slow",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContextSettings:
+    r"""Parameters of the context network and of the operating-point search.
+
+    Parameters
+    ----------
+    n : int
+        Number of units (two populations of ``n // 2`` and ``n - n // 2``); at least 20.
+    rank : int
+        1: one shared mode, :math:`\mathrm{cov}_p(m, n) =` ``overlap`` in both populations;
+        2: one mode per population, :math:`\mathrm{cov}_p(m_p, n_p) =` ``overlap`` in
+        population ``p`` only (:data:`DESIGNS`).
+    overlap : float
+        Covariance of the output loading ``m`` and the input-selection loading ``n`` within a
+        population (> 0). At the operating point of context ``c`` the slow mode has eigenvalue
+        about :math:`-1 + \tfrac12\,\mathrm{overlap}\,\langle\phi'\rangle_c` (population
+        ``c`` is the active one), so ``overlap`` below :math:`2/\langle\phi'\rangle_c` keeps
+        it stable.
+    input_overlap : float
+        Covariance of sensory input ``k`` with ``n`` (with ``n_k`` for ``rank=2``) in
+        population ``k`` (> 0): the strength of the input's route onto the mode.
+    g : float
+        Gain of the random part :math:`g\chi`, :math:`\chi_{ij} \sim \mathcal N(0, 1/n)`
+        (>= 0; 0: purely low-rank).
+    context_strength : float
+        Amplitude of the active context input, a constant push on the gated population (> 0).
+        Its gain is about :math:`1/\cosh^2(\mathrm{context\_strength})`.
+    n_modes : int
+        Number of slowest modes whose drives and selection vectors are reported (1..n).
+    n_starts : int
+        Random starts of the fixed-point search, besides the settled state (>= 0).
+    settle_time : float
+        Time (units of tau) the network is integrated from :math:`x = C u_c` before the
+        fixed-point search starts from there (>= 0).
+    seed : int
+        Coupling seed (loadings and random part).
+    start_seed : int
+        Seed of the random starts.
+
+    Examples
+    --------
+    >>> ContextSettings(n=200).rank
+    1
+    >>> ContextSettings(rank=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: `rank` must be 1 or 2; got 3. ...
+    """
+
+    n: int = 300
+    rank: int = 1
+    overlap: float = 2.0
+    input_overlap: float = 1.5
+    g: float = 0.5
+    context_strength: float = 3.0
+    n_modes: int = 1
+    n_starts: int = 4
+    settle_time: float = 50.0
+    seed: int = 0
+    start_seed: int = 0
+
+    #: smallest network: two populations large enough to carry a mode each
+    MIN_N: ClassVar[int] = 20
+
+    def __post_init__(self) -> None:
+        n = check_positive_int("n", self.n)
+        if n < self.MIN_N:
+            raise ValueError(
+                f"`n` must be >= {self.MIN_N} (two populations of at least 10 units); got {n}. "
+                "Use n = 300 or more for a clean separation of the slow mode from the bulk."
+            )
+        rank = check_positive_int("rank", self.rank)
+        if rank not in DESIGNS:
+            raise ValueError(
+                f"`rank` must be 1 or 2; got {rank}. rank=1: {DESIGNS[1]}; rank=2: {DESIGNS[2]}."
+            )
+        object.__setattr__(self, "overlap", check_positive("overlap", self.overlap))
+        object.__setattr__(
+            self, "input_overlap", check_positive("input_overlap", self.input_overlap)
+        )
+        object.__setattr__(
+            self,
+            "g",
+            check_nonnegative("g", self.g, "Use g = 0 for a purely low-rank network."),
+        )
+        object.__setattr__(
+            self,
+            "context_strength",
+            check_positive(
+                "context_strength",
+                self.context_strength,
+                "A context input must push its population towards saturation (e.g. 3).",
+            ),
+        )
+        k = check_positive_int("n_modes", self.n_modes)
+        if k > n:
+            raise ValueError(f"`n_modes` must be <= n = {n}; got {k}.")
+        check_nonnegative_int("n_starts", self.n_starts)
+        object.__setattr__(self, "settle_time", check_nonnegative("settle_time", self.settle_time))
+        check_nonnegative_int("seed", self.seed)
+        check_nonnegative_int("start_seed", self.start_seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a plain (JSON-able) dict."""
         return dataclasses.asdict(self)
 
 

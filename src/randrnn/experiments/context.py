@@ -1,6 +1,6 @@
 r"""Context dependence of the two linearizations: activations vs activities.
 
-Pagan, Valente, Ostojic & Brody (arXiv:2309.04030; docs/theory.md section 6): a context input
+Pagan, Valente, Ostojic & Brody (arXiv:2309.04030; docs/theory.md section 6.3): a context input
 moves the operating point :math:`x^*`, hence the gains :math:`D = \mathrm{diag}\,\phi'(x^*)`.
 In activity coordinates :math:`r = \phi(x)` the effective input vectors :math:`b_r = D b_x`
 change with context ("input modulation"); in activation coordinates :math:`b_x = T^{-1}B` is
@@ -12,7 +12,7 @@ The network (:func:`context_network`) is a low-rank tanh network with a weak ran
 the spirit of context-dependent integration (Mante, Sussillo, Shenoy & Newsome, Nature 503,
 78 (2013); the population-gating mechanism of Dubreuil, Valente, Beiran, Mastrogiuseppe &
 Ostojic, Nat. Neurosci. 25, 783 (2022)); couplings :math:`J = M N^T/n + g\chi` with
-Gaussian-mixture loadings (docs/theory.md section 7; Beiran et al., arXiv:2007.02062). Two
+Gaussian-mixture loadings (docs/theory.md section 7.1; Beiran et al., arXiv:2007.02062). Two
 populations of equal size; sensory input ``k`` overlaps the input-selection loading ``n`` in
 population ``k`` only; context input ``c`` is a constant push on the *other* population, which
 saturates it (gain near 0), so that in context ``c`` only sensory input ``c`` reaches the slow
@@ -30,18 +30,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from randrnn._typing import ComplexArray, FloatArray
-from randrnn._validation import (
-    check_nonnegative,
-    check_nonnegative_int,
-    check_positive,
-    check_positive_int,
-)
+from randrnn.config import DESIGNS, ContextSettings
 from randrnn.ensembles import GaussianEnsemble
 from randrnn.ensembles.lowrank import GaussianMixture, LowRankEnsemble
 from randrnn.errors import ConvergenceError
@@ -52,121 +47,6 @@ from randrnn.networks import RateNetwork, Realization, Seeds, realize
 CONTEXTS = ("context 1", "context 2")
 INPUTS = ("sensory 1", "sensory 2")
 POPULATIONS = ("population 1", "population 2")
-
-#: the designs a ``rank`` selects
-DESIGNS = {
-    1: "one shared slow mode; context gates which population feeds its selection vector",
-    2: "one mode per population; context selects which mode is slow",
-}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ContextSettings:
-    r"""Parameters of the context network and of the operating-point search.
-
-    Parameters
-    ----------
-    n : int
-        Number of units (two populations of ``n // 2`` and ``n - n // 2``); at least 20.
-    rank : int
-        1: one shared mode, :math:`\mathrm{cov}_p(m, n) =` ``overlap`` in both populations;
-        2: one mode per population, :math:`\mathrm{cov}_p(m_p, n_p) =` ``overlap`` in
-        population ``p`` only (:data:`DESIGNS`).
-    overlap : float
-        Covariance of the output loading ``m`` and the input-selection loading ``n`` within a
-        population (> 0). At the operating point of context ``c`` the slow mode has eigenvalue
-        about :math:`-1 + \tfrac12\,\mathrm{overlap}\,\langle\phi'\rangle_c` (population
-        ``c`` is the active one), so ``overlap`` below :math:`2/\langle\phi'\rangle_c` keeps
-        it stable.
-    input_overlap : float
-        Covariance of sensory input ``k`` with ``n`` (with ``n_k`` for ``rank=2``) in
-        population ``k`` (> 0): the strength of the input's route onto the mode.
-    g : float
-        Gain of the random part :math:`g\chi`, :math:`\chi_{ij} \sim \mathcal N(0, 1/n)`
-        (>= 0; 0: purely low-rank).
-    context_strength : float
-        Amplitude of the active context input, a constant push on the gated population (> 0).
-        Its gain is about :math:`1/\cosh^2(\mathrm{context\_strength})`.
-    n_modes : int
-        Number of slowest modes whose drives and selection vectors are reported (1..n).
-    n_starts : int
-        Random starts of the fixed-point search, besides the settled state (>= 0).
-    settle_time : float
-        Time (units of tau) the network is integrated from :math:`x = C u_c` before the
-        fixed-point search starts from there (>= 0).
-    seed : int
-        Coupling seed (loadings and random part).
-    start_seed : int
-        Seed of the random starts.
-
-    Examples
-    --------
-    >>> ContextSettings(n=200).rank
-    1
-    >>> ContextSettings(rank=3)
-    Traceback (most recent call last):
-    ...
-    ValueError: `rank` must be 1 or 2; got 3. ...
-    """
-
-    n: int = 300
-    rank: int = 1
-    overlap: float = 2.0
-    input_overlap: float = 1.5
-    g: float = 0.5
-    context_strength: float = 3.0
-    n_modes: int = 1
-    n_starts: int = 4
-    settle_time: float = 50.0
-    seed: int = 0
-    start_seed: int = 0
-
-    #: smallest network: two populations large enough to carry a mode each
-    MIN_N: ClassVar[int] = 20
-
-    def __post_init__(self) -> None:
-        n = check_positive_int("n", self.n)
-        if n < self.MIN_N:
-            raise ValueError(
-                f"`n` must be >= {self.MIN_N} (two populations of at least 10 units); got {n}. "
-                "Use n = 300 or more for a clean separation of the slow mode from the bulk."
-            )
-        rank = check_positive_int("rank", self.rank)
-        if rank not in DESIGNS:
-            raise ValueError(
-                f"`rank` must be 1 or 2; got {rank}. rank=1: {DESIGNS[1]}; rank=2: {DESIGNS[2]}."
-            )
-        object.__setattr__(self, "overlap", check_positive("overlap", self.overlap))
-        object.__setattr__(
-            self, "input_overlap", check_positive("input_overlap", self.input_overlap)
-        )
-        object.__setattr__(
-            self,
-            "g",
-            check_nonnegative("g", self.g, "Use g = 0 for a purely low-rank network."),
-        )
-        object.__setattr__(
-            self,
-            "context_strength",
-            check_positive(
-                "context_strength",
-                self.context_strength,
-                "A context input must push its population towards saturation (e.g. 3).",
-            ),
-        )
-        k = check_positive_int("n_modes", self.n_modes)
-        if k > n:
-            raise ValueError(f"`n_modes` must be <= n = {n}; got {k}.")
-        check_nonnegative_int("n_starts", self.n_starts)
-        object.__setattr__(
-            self, "settle_time", check_nonnegative("settle_time", self.settle_time)
-        )
-        check_nonnegative_int("seed", self.seed)
-        check_nonnegative_int("start_seed", self.start_seed)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The settings as a plain (JSON-able) dict."""
-        return asdict(self)
 
 
 def context_mixture(settings: ContextSettings) -> GaussianMixture:
@@ -216,7 +96,7 @@ def context_mixture(settings: ContextSettings) -> GaussianMixture:
         c[m_i, n_i] = c[n_i, m_i] = sig
         c[n_i, s_idx + p] = c[s_idx + p, n_i] = rho
         covs[p] = c
-    return GaussianMixture(weights=[0.5, 0.5], means=means, covariances=covs)
+    return GaussianMixture(weights=np.array([0.5, 0.5]), means=means, covariances=covs)
 
 
 def context_network(settings: ContextSettings) -> tuple[Realization, FloatArray, FloatArray]:
@@ -249,7 +129,8 @@ def context_network(settings: ContextSettings) -> tuple[Realization, FloatArray,
     chi = GaussianEnsemble(n=n, g=settings.g) if settings.g > 0 else None
     ens = LowRankEnsemble(n=n, rank=R, mixture=mix, n_inputs=4, chi=chi)
     real = realize(RateNetwork(ensemble=ens, phi="tanh"), Seeds(coupling=settings.seed))
-    assert real.coupling is not None and real.coupling.loadings is not None
+    assert real.coupling is not None
+    assert real.coupling.loadings is not None
     L = np.asarray(real.coupling.loadings)
     B = np.array(L[:, 2 * R : 2 * R + 2])
     C = np.array(L[:, 2 * R + 2 : 2 * R + 4])
@@ -375,53 +256,59 @@ class ContextResult:
         return max(float(v) for k, v in self.relations[context].items() if k != "n_silent")
 
     def summary(self) -> dict[str, Any]:
-        """The numbers of the experiment (strict JSON: no NaN or inf; undefined -> null)."""
+        """The numbers of the experiment (strict JSON: no NaN or inf; undefined -> null).
 
-        def c2(z: Any) -> list[float]:
+        Keyed by context (``context 1``, ``context 2``), sensory input (``sensory 1``,
+        ``sensory 2``) and mode (``mode 0`` is the slowest), so that every number is a scalar
+        leaf of nested dicts. A drive is ``{"real": ..., "imag": ...}`` (the phase convention
+        of the class makes it real for a real eigenvalue, up to rounding).
+        """
+
+        def cplx(z: Any) -> dict[str, float]:
             z = complex(z)
-            return [z.real, z.imag]
+            return {"real": z.real, "imag": z.imag}
 
-        ctx = []
+        def per_input(a: Any, f: Any = float) -> dict[str, Any]:
+            return {INPUTS[k]: f(a[k]) for k in range(2)}
+
+        K = self.eigenvalues.shape[1]
+        ctx: dict[str, Any] = {}
         for c in range(2):
-            modes = []
-            for k in range(self.eigenvalues.shape[1]):
-                modes.append(
-                    {
-                        "eigenvalue": c2(self.eigenvalues[c, k]),
-                        "drive_x": [c2(v) for v in self.drive_x[c, k]],
-                        "drive_r": [c2(v) for v in self.drive_r[c, k]],
-                        "abs_drive": [float(v) for v in self.abs_drive[c, k]],
-                    }
-                )
-            ctx.append(
-                {
-                    "context": CONTEXTS[c],
-                    "u_context": [float(v) for v in self.u_context[c]],
-                    "operating_point": {
-                        "kind": self.kind[c],
-                        "stability": self.stability[c],
-                        "residual": float(self.residual[c]),
-                        "n_points": int(self.n_points[c]),
-                        "n_stable": int(self.n_stable[c]),
-                    },
-                    "mean_gain": dict(zip(POPULATIONS, map(float, self.mean_gain[c]), strict=True)),
-                    "modes": modes,
-                    "selected_input": INPUTS[int(self.selected_input[c])],
-                    "selectivity": float(self.selectivity[c]),
-                    "drive_agreement": float(self.drive_agreement[c]),
-                    "max_relation": self.max_relation(c),
-                    "n_silent": int(self.relations[c]["n_silent"]),
+            modes = {
+                f"mode {k}": {
+                    "eigenvalue": cplx(self.eigenvalues[c, k]),
+                    "abs_drive": per_input(self.abs_drive[c, k]),
+                    "drive_x": per_input(self.drive_x[c, k], cplx),
+                    "drive_r": per_input(self.drive_r[c, k], cplx),
                 }
-            )
+                for k in range(K)
+            }
+            ctx[CONTEXTS[c]] = {
+                "u_context": _per_context(self.u_context[c]),
+                "operating_point": {
+                    "kind": self.kind[c],
+                    "stability": self.stability[c],
+                    "residual": float(self.residual[c]),
+                    "n_points": int(self.n_points[c]),
+                    "n_stable": int(self.n_stable[c]),
+                },
+                "mean_gain": dict(zip(POPULATIONS, map(float, self.mean_gain[c]), strict=True)),
+                "modes": modes,
+                "selected_input": INPUTS[int(self.selected_input[c])],
+                "selectivity": float(self.selectivity[c]),
+                "drive_agreement": float(self.drive_agreement[c]),
+                "max_relation": self.max_relation(c),
+                "n_silent": int(self.relations[c]["n_silent"]),
+            }
         out = {
             "settings": self.settings.to_dict(),
             "design": DESIGNS[self.settings.rank],
             "contexts": ctx,
             "cosine_across_contexts": {
-                "b_x": [float(v) for v in self.cos_b_x],
-                "b_r": [float(v) for v in self.cos_b_r],
-                "left_x": [float(v) for v in self.cos_left_x],
-                "left_r": [float(v) for v in self.cos_left_r],
+                "b_x": per_input(self.cos_b_x),
+                "b_r": per_input(self.cos_b_r),
+                "left_x": {f"mode {k}": float(self.cos_left_x[k]) for k in range(K)},
+                "left_r": {f"mode {k}": float(self.cos_left_r[k]) for k in range(K)},
             },
             "design_works": self.design_works,
             "seconds": float(self.seconds),
@@ -491,6 +378,11 @@ class ContextResult:
         return ds
 
 
+def _per_context(values: Any) -> dict[str, float]:
+    """``{"context 1": values[0], "context 2": values[1]}`` as floats."""
+    return {CONTEXTS[c]: float(values[c]) for c in range(2)}
+
+
 def _strict(obj: Any) -> Any:
     """Replace non-finite floats by None, recursively (strict JSON)."""
     if isinstance(obj, dict):
@@ -503,12 +395,16 @@ def _strict(obj: Any) -> Any:
 
 
 def _cosine(a: Any, b: Any) -> float:
-    r""":math:`\mathrm{Re}(a^H b) / (|a|\,|b|)` (NaN if either vector is zero)."""
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    if na == 0.0 or nb == 0.0:
+    r""":math:`\mathrm{Re}(a^H b) / (|a|\,|b|)` (NaN if either vector is zero).
+
+    The norms come from the same inner product, :math:`\sqrt{(a^H a)(b^H b)}`, so identical
+    vectors give exactly 1 (:math:`\sqrt{\mathrm{fl}(x^2)} = x` in IEEE arithmetic).
+    """
+    aa, bb = float(np.real(np.vdot(a, a))), float(np.real(np.vdot(b, b)))
+    if aa == 0.0 or bb == 0.0:
         return math.nan
-    # Cauchy-Schwarz bounds it; the clip removes rounding beyond +-1 (identical vectors give 1)
-    return float(np.clip(np.real(np.vdot(a, b)) / (na * nb), -1.0, 1.0))
+    # Cauchy-Schwarz bounds it; the clip removes rounding beyond +-1
+    return float(np.clip(np.real(np.vdot(a, b)) / math.sqrt(aa * bb), -1.0, 1.0))
 
 
 def _settle(real: Realization, C: FloatArray, u: FloatArray, time_: float) -> FloatArray:
@@ -553,7 +449,7 @@ def run_context(settings: ContextSettings) -> ContextResult:
     (:math:`b_x` fixed, :math:`b_r = D b_x` modulated), selection vectors of the slowest modes
     (:math:`l_x = D\,l_r` modulated), and the drives :math:`l^T b` (equal in both coordinates,
     switched by the context). Pagan, Valente, Ostojic & Brody, arXiv:2309.04030;
-    docs/theory.md section 6.
+    docs/theory.md section 6.3.
 
     Parameters
     ----------
@@ -630,7 +526,9 @@ def run_context(settings: ContextSettings) -> ContextResult:
             for c in range(2)
         ]
     )
-    mean_gain = np.array([[lins[c].gain[population == p].mean() for p in range(2)] for c in range(2)])
+    mean_gain = np.array(
+        [[lins[c].gain[population == p].mean() for p in range(2)] for c in range(2)]
+    )
     cos_bx = np.array([_cosine(lins[0].b_x[:, k], lins[1].b_x[:, k]) for k in range(2)])
     cos_br = np.array([_cosine(lins[0].b_r[:, k], lins[1].b_r[:, k]) for k in range(2)])
     cos_lx = np.array([_cosine(lx[0, :, k], lx[1, :, k]) for k in range(K)])

@@ -254,7 +254,8 @@ def sample_states(
     with tempfile.TemporaryDirectory(prefix="randrnn-states-") as tmp:
         sim = simulate(realization, st, trajectory_store=f"{tmp}/traj.zarr")
         assert sim.trajectory_store is not None
-        X = np.asarray(zarr.open_group(sim.trajectory_store, mode="r")["trajectory"]["x"][:])
+        group: Any = zarr.open_group(sim.trajectory_store, mode="r")
+        X = np.asarray(group["trajectory"]["x"][:])
     X = X.astype(float)  # (time, trial, unit)
     flat = X.reshape(-1, X.shape[-1])
     mean = flat.mean(axis=0)

@@ -203,22 +203,49 @@ class FixedPoints:
         return ds
 
 
+def _spectral_norm(J: FloatArray, iters: int = 50) -> float:
+    """Largest singular value of ``J`` by power iteration on ``J^T J`` (a few percent is enough)."""
+    v: Any = np.random.default_rng(0).standard_normal(J.shape[1])
+    s = 0.0
+    for _ in range(iters):
+        w = J.T @ (J @ v)
+        nw = float(np.linalg.norm(w))
+        if nw == 0.0:
+            return 0.0
+        s, v = float(np.sqrt(nw)), w / nw
+    return float(s)
+
+
 def random_starts(
     realization: Realization, n_starts: int, *, scale: float | None = None, seed: int = 0
 ) -> FloatArray:
-    """Gaussian random states: ``x = scale * z`` (default scale: the rms of ``J`` rows, 1 if 0).
+    r"""Gaussian random states ``x = s z``, ``z ~ N(0, I)``, each with its own scale ``s``.
 
-    The default scale is :math:`\\sqrt{\\sum_j J_{ij}^2}` averaged over rows (the size of the
-    recurrent input of a unit with unit rates), so random starts cover the region the
-    dynamics visit.
+    By default ``s`` is log-uniform between two sizes a fixed point can have per unit: the rms
+    row norm of ``J``, :math:`\sqrt{\langle\sum_j J_{ij}^2\rangle}` (the recurrent input of
+    incoherent unit rates: random couplings), and the largest singular value of ``J`` times
+    :math:`\sup|\phi|` (rates aligned with the leading input direction: low-rank structure,
+    where the first size is :math:`O(N^{-1/2})` and every start would sit near the origin). For
+    an unbounded ``phi`` the upper size is the singular value alone. A given ``scale`` is used
+    for every start.
     """
     check_nonnegative_int("n_starts", n_starts)
-    if scale is None:
-        s = float(np.sqrt(np.mean(np.sum(realization.J**2, axis=1))))
-        scale = s if s > 0 else 1.0
-    check_positive("scale", scale)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
-    return float(scale) * rng.standard_normal((n_starts, realization.n))
+    n = realization.n
+    if scale is not None:
+        check_positive("scale", scale)
+        return float(scale) * rng.standard_normal((n_starts, n))
+    J = realization.J
+    lo = float(np.sqrt(np.mean(np.sum(J**2, axis=1))))
+    hi = _spectral_norm(J)
+    phi = realization.network.phi
+    if getattr(phi, "is_bounded", False):
+        hi *= float(np.abs(phi(np.array([-50.0, 50.0]))).max())  # type: ignore[operator]
+    hi = max(hi, lo)
+    if hi == 0.0:
+        lo = hi = 1.0
+    s = np.exp(rng.uniform(np.log(lo), np.log(hi), size=n_starts))
+    return s[:, None] * rng.standard_normal((n_starts, n))
 
 
 def _dedup(x: FloatArray, radius: FloatArray) -> tuple[Any, Any]:

@@ -5,7 +5,7 @@ panels: the gains :math:`\phi'(x^*)` that the context moves, the input vectors (
 fixed, :math:`b_r = D b_x` modulated), the selection vectors of the slowest mode
 (:math:`l_x = D l_r` modulated) and the mode drives :math:`|l^T b|` (equal in both coordinates,
 switched by the context). Pagan, Valente, Ostojic & Brody, arXiv:2309.04030; docs/theory.md
-section 6.
+section 6.3.
 """
 
 from __future__ import annotations
