@@ -49,7 +49,7 @@ def _wide_starts(real):  # type: ignore[no-untyped-def]
 
     Every fixed point obeys :math:`|x - b| = |J\\phi(x)| \\le |J|_2 |\\phi(x)|`, and
     :math:`|\\phi(x)| \\le \\sqrt n` for tanh, so this scale covers the region of the fixed
-    points (the default scale of :func:`random_starts` does not for a low-rank ``J``).
+    points; every start has the largest size (the default starts spread theirs log-uniformly).
     """
     return random_starts(real, N_STARTS, scale=float(np.linalg.norm(real.J, 2)), seed=0)
 
@@ -150,17 +150,9 @@ def test_rank_one_default_random_starts_on_monostable_network():
     assert np.abs(fx.points[0]).max() < 1e-12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "random_starts' default scale is the rms row norm of J, sqrt(var(n)/N) ~ 0.16 for a "
-        "rank-one J, while the nontrivial fixed points have per-unit size |kappa| ~ 1: every "
-        "default start lies near the unstable origin and Newton returns all of them there, "
-        "so the two stable fixed points are missed"
-    ),
-)
 def test_rank_one_bistable_found_from_default_random_starts():
+    # the default starts reach per-unit sizes up to |J|_2 sup|phi|: the nontrivial points of a
+    # low-rank J (|kappa| ~ 1) are inside, although the rms row norm of J is only ~ 0.16
     real = _lowrank((2.0,), seed=3)
     M, N = real.coupling.low_rank
     kappas = _rank_one_kappas(M[:, 0], N[:, 0])

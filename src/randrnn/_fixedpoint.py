@@ -247,22 +247,129 @@ class BatchedResult:
         return self.status == STATUS.index("converged")
 
 
-def _solve_batch(
-    jacobian: Callable[[FloatArray], FloatArray], X: FloatArray, R: FloatArray, chunk: int
-) -> FloatArray:
-    """Return ``J(X_k)^{-1} R_k`` for every row, forming the Jacobians ``chunk`` at a time.
+#: forcing of the inexact Newton steps: relative GMRES residual min(_ETA_MAX, |F|^_ETA_POWER).
+#: The power 1/2 gives superlinear convergence of order 3/2. Far from a root a loose solve
+#: (0.1) turns Newton into a Picard-like step that drifts to the stable points and misses
+#: saddles (measured: 3 of the 5 fixed points of a rank-two network from 200 starts); 1e-2
+#: finds all 5, and at n = 500 (tanh, g = 1.2, static input) costs half the time of exact LU.
+_ETA_POWER = 0.5
+_ETA_MAX = 1e-2
+#: bytes of Krylov basis per batch of GMRES rows: Gram-Schmidt reads the basis four times per
+#: iteration, so it should stay in cache (measured at n = 500: 16 MB is 3x faster than 200 MB)
+_KRYLOV_BYTES = 16e6
 
-    Exactly singular Jacobians get the least-squares (minimum-norm) solution.
+
+def batched_gmres(
+    matvec: Callable[[FloatArray], FloatArray],
+    R: FloatArray,
+    *,
+    rtol: FloatArray,
+    maxiter: int,
+) -> tuple[FloatArray, Any]:
+    """GMRES from zero for ``A_k y_k = R_k``, every row ``k`` at once.
+
+    ``matvec(V)`` applies each row's own matrix to row ``k`` of ``V`` (one matrix product for
+    the whole batch when the matrices share a factor). Arnoldi with classical Gram-Schmidt
+    applied twice, Givens rotations per row; row ``k`` stops growing its solution at the first
+    iteration where its residual is at most ``rtol[k] |R_k|``. Returns the solutions and the
+    mask of rows that reached their tolerance within ``maxiter`` iterations.
+    """
+    B, n = R.shape
+    beta = np.linalg.norm(R, axis=1)
+    tol = np.asarray(rtol, dtype=float) * beta
+    m_max = max(int(maxiter), 1)
+    Q = np.empty((B, m_max + 1, n))  # row-major per batch row: Gram-Schmidt as matmuls
+    Q[:, 0] = R / np.where(beta > 0, beta, 1.0)[:, None]
+    H = np.zeros((B, m_max + 1, m_max))
+    cs = np.zeros((B, m_max))
+    sn = np.zeros((B, m_max))
+    g = np.zeros((B, m_max + 1))
+    g[:, 0] = beta
+    first = np.where(beta <= tol, 0, m_max)  # iterations each row uses
+    m = 0
+    for j in range(m_max):
+        m = j + 1
+        w = matvec(np.ascontiguousarray(Q[:, j]))
+        Qj = Q[:, : j + 1]
+        for _ in range(2):  # CGS2: as stable as modified Gram-Schmidt, in matrix products
+            h = np.matmul(Qj, w[:, :, None])[..., 0]
+            w = w - np.matmul(h[:, None, :], Qj)[:, 0]
+            H[:, : j + 1, j] += h
+        hn = np.linalg.norm(w, axis=1)
+        H[:, j + 1, j] = hn
+        Q[:, j + 1] = w / np.where(hn > 0, hn, 1.0)[:, None]
+        for i in range(j):
+            a, b = H[:, i, j].copy(), H[:, i + 1, j].copy()
+            H[:, i, j] = cs[:, i] * a + sn[:, i] * b
+            H[:, i + 1, j] = -sn[:, i] * a + cs[:, i] * b
+        a, b = H[:, j, j], H[:, j + 1, j]
+        den = np.hypot(a, b)
+        safe = np.where(den > 0, den, 1.0)
+        cs[:, j] = np.where(den > 0, a / safe, 1.0)
+        sn[:, j] = b / safe
+        H[:, j, j] = den
+        H[:, j + 1, j] = 0.0
+        g[:, j + 1] = -sn[:, j] * g[:, j]
+        g[:, j] = cs[:, j] * g[:, j]
+        newly = (np.abs(g[:, j + 1]) <= tol) & (first == m_max)
+        first[newly] = j + 1
+        if np.all(first < m_max) or j == m_max - 1:
+            break
+    # each row's triangular system of its own size: rows beyond it are the identity
+    Hm = H[:, :m, :m].copy()
+    gm = g[:, :m].copy()
+    idx = np.arange(m)
+    beyond = idx[None, :] >= np.minimum(first, m)[:, None]
+    Hm = np.where(beyond[:, :, None] | beyond[:, None, :], 0.0, Hm)
+    Hm[:, idx, idx] = np.where(beyond, 1.0, Hm[:, idx, idx])
+    gm[beyond] = 0.0
+    ok = np.all(np.isfinite(Hm), axis=(1, 2)) & (np.abs(Hm[:, idx, idx]) > 0).all(axis=1)
+    y = np.zeros((B, m))
+    if ok.any():
+        y[ok] = np.linalg.solve(Hm[ok], gm[ok][..., None])[..., 0]
+    Y = np.matmul(y[:, None, :], Q[:, :m])[:, 0]
+    converged = ok & (first <= m) & ((first < m_max) | (np.abs(g[:, m]) <= tol))
+    return Y, converged
+
+
+def _solve_batch(
+    jacobian: Callable[[FloatArray], FloatArray],
+    X: FloatArray,
+    R: FloatArray,
+    chunk: int,
+    jvp: Callable[[FloatArray], Callable[[FloatArray], FloatArray]] | None = None,
+    rtol: FloatArray | None = None,
+    krylov_iter: int = 60,
+) -> FloatArray:
+    """Return ``J(X_k)^{-1} R_k`` for every row.
+
+    With ``jvp`` (batched Jacobian-vector products) GMRES runs first on every row, to the
+    relative tolerance ``rtol`` (an inexact Newton step); rows it does not resolve within
+    ``krylov_iter`` iterations are solved directly. The direct solver forms the Jacobians
+    ``chunk`` at a time and uses batched LU; exactly singular ones get the least-squares
+    (minimum-norm) solution.
     """
     out = np.empty_like(R)
-    for lo in range(0, X.shape[0], chunk):
-        sl = slice(lo, lo + chunk)
-        A = jacobian(X[sl])
+    todo = np.arange(X.shape[0])
+    if jvp is not None and todo.size:
+        n = X.shape[1]
+        rows = max(1, int(_KRYLOV_BYTES / (8 * (krylov_iter + 1) * n)))
+        rt = np.full(X.shape[0], 1e-10) if rtol is None else np.asarray(rtol, dtype=float)
+        left = []
+        for lo in range(0, todo.size, rows):
+            sl = slice(lo, lo + rows)
+            Y, conv = batched_gmres(jvp(X[sl]), R[sl], rtol=rt[sl], maxiter=krylov_iter)
+            out[sl] = Y
+            left.append(np.flatnonzero(~conv) + lo)
+        todo = np.concatenate(left) if left else todo[:0]
+    for lo in range(0, todo.size, chunk):
+        sub = todo[lo : lo + chunk]
+        A = jacobian(X[sub])
         try:
-            out[sl] = np.linalg.solve(A, R[sl][..., None])[..., 0]
+            out[sub] = np.linalg.solve(A, R[sub][..., None])[..., 0]
         except np.linalg.LinAlgError:
             for k in range(A.shape[0]):
-                out[lo + k] = np.linalg.lstsq(A[k], R[lo + k], rcond=None)[0]
+                out[sub[k]] = np.linalg.lstsq(A[k], R[sub[k]], rcond=None)[0]
     return out
 
 
@@ -276,6 +383,8 @@ def batched_newton(
     max_step: float = np.inf,
     chunk: int = 32,
     polish: bool = True,
+    jvp: Callable[[FloatArray], Callable[[FloatArray], FloatArray]] | None = None,
+    krylov_iter: int = 60,
 ) -> BatchedResult:
     """Newton's method on ``F(x) = 0`` from every row of ``x0`` at once.
 
@@ -299,6 +408,14 @@ def batched_newton(
         Stop when ``|F(x)|_2 <= tol``.
     max_iter, max_step, chunk, polish
         See above.
+    jvp : callable, optional
+        ``jvp(X)`` returns ``V -> `` the Jacobian at row ``k`` of ``X`` applied to row ``k``
+        of ``V``. With
+        it each Newton system is first solved by batched GMRES (one matrix product per
+        Krylov iteration for the whole batch) to the forcing tolerance
+        ``min(0.01, |F|^(1/2))`` relative, but never tighter than ``0.1 tol / |F|`` (inexact
+        Newton, Eisenstat & Walker 1996), and only the
+        rows GMRES leaves unresolved after ``krylov_iter`` iterations by LU.
     """
     X = np.array(x0, dtype=float, copy=True)
     B = X.shape[0]
@@ -316,7 +433,12 @@ def batched_newton(
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        dx = -_solve_batch(jacobian, X[idx], F[idx], chunk)
+        # forcing: min(0.1, |F|^p); a relative residual 0.1 tol / |F| already brings the next
+        # |F| below tol, so never ask for more
+        eta = np.maximum(
+            np.minimum(r[idx] ** _ETA_POWER, _ETA_MAX), 0.1 * tol / np.maximum(r[idx], 1e-300)
+        )
+        dx = -_solve_batch(jacobian, X[idx], F[idx], chunk, jvp, eta, krylov_iter)
         n_iter[idx] += 1
         nrm = np.linalg.norm(dx, axis=1)
         finite = np.isfinite(nrm)
@@ -348,7 +470,9 @@ def batched_newton(
     if polish:
         conv = np.flatnonzero(status == STATUS.index("converged"))
         if conv.size:
-            dx = -_solve_batch(jacobian, X[conv], F[conv], chunk)
+            # the error estimate needs a few digits only
+            rt = np.full(conv.size, 1e-3)
+            dx = -_solve_batch(jacobian, X[conv], F[conv], chunk, jvp, rt, krylov_iter)
             error[conv] = np.linalg.norm(dx, axis=1)
             Xt = X[conv] + dx
             Ft = field(Xt)

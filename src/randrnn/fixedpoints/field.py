@@ -8,6 +8,7 @@ r"""The vector field of a rate network with constant inputs, and its exact batch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,19 @@ class RateField:
         """``F(X)`` for a batch of states ``X`` (B, n) (or one state (n,))."""
         X = np.asarray(X, dtype=float)
         return (-X + self.phi(X) @ self.J.T + self.drive) / self.tau
+
+    def jvp(self, X: FloatArray) -> Callable[[FloatArray], FloatArray]:
+        """``V -> `` the Jacobian at row ``k`` of ``X`` applied to row ``k`` of ``V``.
+
+        The gains are computed once; each application is one matrix product for the batch.
+        """
+        d = np.asarray(self.phi.derivative(np.asarray(X, dtype=float)), dtype=float)
+        JT, tau = self.J.T, self.tau
+
+        def apply(V: FloatArray) -> FloatArray:
+            return (-V + (d * V) @ JT) / tau
+
+        return apply
 
     def jacobian(self, X: FloatArray) -> FloatArray:
         """Exact Jacobians ``(B, n, n)`` at a batch of states (or ``(n, n)`` at one state)."""

@@ -71,7 +71,7 @@ class FixedPoints:
     u : (k,) ndarray or None
         The constant input.
     starts : dict
-        Counts: ``total``, per origin, ``converged`` (Newton), ``minimization``,
+        Counts: ``total``, per origin, ``converged_newton``, ``minimization``,
         ``slow`` (ended at a slow point), ``failed`` (neither).
     tol : float
         Residual tolerance of a fixed point.
@@ -373,7 +373,14 @@ def find_fixed_points(
         box = np.abs(f.drive) + sup * np.abs(f.J).sum(axis=1)
         max_step = 2.0 * float(np.linalg.norm(box)) + 1.0
     res = _solvers.batched_newton(
-        f, f.jacobian, X0, tol=tol, max_iter=max_iter, max_step=max_step, chunk=chunk
+        f,
+        f.jacobian,
+        X0,
+        tol=tol,
+        max_iter=max_iter,
+        max_step=max_step,
+        chunk=chunk,
+        jvp=f.jvp,
     )
     x, resid, err, status = res.x, res.residual.copy(), res.error.copy(), res.status.copy()
     method = np.full(X0.shape[0], "newton", dtype=object)
@@ -392,7 +399,7 @@ def find_fixed_points(
         back = todo[lm.status == conv_code]
         if back.size:
             pol = _solvers.batched_newton(
-                f, f.jacobian, x[back], tol=tol, max_iter=max_iter, chunk=chunk
+                f, f.jacobian, x[back], tol=tol, max_iter=max_iter, chunk=chunk, jvp=f.jvp
             )
             x[back], resid[back], err[back] = pol.x, pol.residual, pol.error
             status[back] = pol.status
