@@ -4,9 +4,10 @@ Two tanh networks of ``--n`` units (default 500), each in one run on one machine
 
 - ``g = 1.2`` with static input ``sigma_b = 0.5``: Newton converges from random starts.
   ``--starts`` (default 1000) random starts (:func:`randrnn.fixedpoints.random_starts`) go
-  through :func:`randrnn.fixedpoints.find_fixed_points` (``eigen=False``) and through
-  :func:`randrnn._fixedpoint.batched_newton` alone (no minimisation fallback, no
-  de-duplication, ``max_step`` unbounded);
+  through :func:`randrnn.fixedpoints.find_fixed_points` (``eigen=False``; Newton systems by
+  batched GMRES, LU where GMRES does not converge) and through
+  :func:`randrnn._fixedpoint.batched_newton` with direct LU solves only (no Krylov, no
+  minimisation fallback, no de-duplication, ``max_step`` unbounded): the second baseline;
 - ``g = 2`` without input (chaotic): most starts stall and end in the minimisation of
   :math:`|F|^2/2` (slow points); fewer starts (``--chaotic-starts``, default 40).
 

@@ -26,6 +26,13 @@ SMALL = [
     "--set", "fixedpoints.context=false",
     "--set", "fixedpoints.operating_point=false",
 ]  # fmt: skip
+#: the two studies on, small
+STUDIES = [
+    "--set", "fixedpoints.context=true",
+    "--set", "fixedpoints.operating_point=true",
+    "--set", "context.n=120",
+    "--set", "operating.n=300",
+]  # fmt: skip
 
 
 def test_fixedpoints_writes_outputs_and_matches_the_api(tmp_path):
@@ -70,3 +77,23 @@ def test_bad_config_is_a_usage_error(tmp_path, override, match):
     assert res.exit_code == 2
     assert re.search(match, res.output)
     assert not (tmp_path / "x").exists()
+
+
+def test_fixedpoints_with_both_studies_writes_their_groups_figures_and_sections(tmp_path):
+    out = tmp_path / "fp"
+    res = CliRunner().invoke(main, ["fixedpoints", *SMALL, *STUDIES, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["context"]["settings"]["n"] == 120
+    assert summary["operating_point"]["n"] == 300
+    for fig in ("context", "operating_point"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 0
+    report = (out / "report.html").read_text()
+    assert "Context dependence" in report
+    assert "operating point" in report
+    ctx = load_dataset(out / "fixedpoints.zarr", group="context")
+    op = load_dataset(out / "fixedpoints.zarr", group="operating_point")
+    assert ctx.sizes and op.sizes
+    cfg = load_dataset(out / "fixedpoints.zarr").attrs["config"]
+    assert cfg["operating"]["n"] == 300
+    assert cfg["context"]["n"] == 120

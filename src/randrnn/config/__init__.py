@@ -42,6 +42,7 @@ from randrnn.config.loading import load_config as load_config
 from randrnn.config.tables import DESIGNS as DESIGNS
 from randrnn.config.tables import ContextSettings as ContextSettings
 from randrnn.config.tables import FixedPointSettings as FixedPointSettings
+from randrnn.config.tables import OperatingPointSettings as OperatingPointSettings
 from randrnn.config.tables import PredictionSettings as PredictionSettings
 from randrnn.config.tables import SensitivitySettings as SensitivitySettings
 from randrnn.config.tables import SpectrumSettings as SpectrumSettings
@@ -60,6 +61,7 @@ __all__ = [
     "ContextSettings",
     "FixedPointSettings",
     "FixedPointsConfig",
+    "OperatingPointSettings",
     "PredictionSettings",
     "RunConfig",
     "SensitivitySettings",

@@ -20,6 +20,7 @@ from randrnn._validation import (
 from randrnn.config.tables import (
     ContextSettings,
     FixedPointSettings,
+    OperatingPointSettings,
     PredictionSettings,
     SensitivitySettings,
     SpectrumSettings,
@@ -377,6 +378,8 @@ class FixedPointsConfig:
         The ``[fixedpoints]`` table.
     context : ContextSettings
         The ``[context]`` table (the context-dependence study).
+    operating : OperatingPointSettings
+        The ``[operating]`` table (the E/I operating-point study).
 
     Raises
     ------
@@ -390,6 +393,7 @@ class FixedPointsConfig:
     simulation: SimulationSettings
     fixedpoints: FixedPointSettings
     context: ContextSettings = dataclasses.field(default_factory=ContextSettings)
+    operating: OperatingPointSettings = dataclasses.field(default_factory=OperatingPointSettings)
 
     def __post_init__(self) -> None:
         _check_type("network", self.network, RateNetwork)
@@ -397,6 +401,7 @@ class FixedPointsConfig:
         _check_type("simulation", self.simulation, SimulationSettings)
         _check_type("fixedpoints", self.fixedpoints, FixedPointSettings)
         _check_type("context", self.context, ContextSettings)
+        _check_type("operating", self.operating, OperatingPointSettings)
         n = self.network.n
         # batched Jacobians (32 at a time, with the LU copy and J^T J) and a few eigenbases
         need = (3 * 32 + 8) * 8 * n * n + (64 << 20)
@@ -415,6 +420,7 @@ class FixedPointsConfig:
         tables = _simulation_tables(self.network, self.simulation, self.seeds)
         tables["fixedpoints"] = self.fixedpoints.to_dict()
         tables["context"] = self.context.to_dict()
+        tables["operating"] = self.operating.to_config()
         return tables
 
 

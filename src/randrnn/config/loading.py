@@ -38,6 +38,7 @@ from randrnn.config.commands import (
 from randrnn.config.tables import (
     ContextSettings,
     FixedPointSettings,
+    OperatingPointSettings,
     PredictionSettings,
     SensitivitySettings,
     SpectrumSettings,
@@ -61,7 +62,15 @@ TABLES: dict[str, tuple[str, ...]] = {
     "run": ("ensemble", "network", "simulation", "seeds", "prediction"),
     "scaling": ("ensemble", "network", "simulation", "seeds", "prediction"),
     "spectrum": ("ensemble", "spectrum", "sensitivity"),
-    "fixedpoints": ("ensemble", "network", "simulation", "seeds", "fixedpoints", "context"),
+    "fixedpoints": (
+        "ensemble",
+        "network",
+        "simulation",
+        "seeds",
+        "fixedpoints",
+        "context",
+        "operating",
+    ),
 }
 
 
@@ -144,6 +153,7 @@ _TABLE_CLASSES: dict[str, type] = {
     "sensitivity": SensitivitySettings,
     "fixedpoints": FixedPointSettings,
     "context": ContextSettings,
+    "operating": OperatingPointSettings,
 }
 
 
@@ -172,7 +182,13 @@ def default_mapping(command: Command) -> dict[str, dict[str, Any]]:
     check_in("command", command, list(TABLES))
     out: dict[str, dict[str, Any]] = {}
     for table in TABLES[command]:
-        base = _table_defaults(_TABLE_CLASSES[table], ("ensemble",)) if table != "ensemble" else {}
+        cls = _TABLE_CLASSES.get(table)
+        if cls is None:
+            base = {}
+        elif cls is OperatingPointSettings:  # fields that hold distributions: their TOML tables
+            base = cls().to_config()
+        else:
+            base = _table_defaults(cls, ("ensemble",))
         out[table] = {**base, **copy.deepcopy(PRESETS[command].get(table, {}))}
     return out
 
@@ -374,6 +390,7 @@ def config_from_mapping(command: Command, mapping: Mapping[str, Any]) -> Command
             simulation=simulation,
             fixedpoints=_build("fixedpoints", FixedPointSettings, tables["fixedpoints"]),
             context=_build("context", ContextSettings, tables["context"]),
+            operating=_build("operating", OperatingPointSettings, tables["operating"]),
         )
     prediction = _build("prediction", PredictionSettings, tables["prediction"])
     return RunConfig(network=network, seeds=seeds, simulation=simulation, prediction=prediction)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from randrnn._validation import (
     check_bool,
+    check_fraction,
     check_in,
     check_nonnegative,
     check_nonnegative_int,
@@ -26,7 +27,15 @@ from randrnn._validation import (
 )
 from randrnn.ensembles import (
     STATISTICS,
+    AbstractDistribution,
+    Beta,
+    BlockEnsemble,
+    HalfNormal,
+    LogNormal,
+    distribution_from_config,
 )
+from randrnn.networks import RateNetwork, Seeds
+from randrnn.nonlinearities import nonlinearity
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,6 +283,237 @@ class ContextSettings:
     def to_dict(self) -> dict[str, Any]:
         """The settings as a plain (JSON-able) dict."""
         return dataclasses.asdict(self)
+
+
+#: default laws of the settings: excitatory and inhibitory weight magnitudes and timescales
+#: (inhibitory timescales slower and more diverse)
+DEFAULT_WEIGHT_E: AbstractDistribution = HalfNormal(scale=0.45)
+DEFAULT_WEIGHT_I: AbstractDistribution = LogNormal(median=0.6, sigma=0.5)
+DEFAULT_TAU_E: AbstractDistribution = Beta(a=2.0, b=2.0, low=1.0, high=2.0)
+DEFAULT_TAU_I: AbstractDistribution = Beta(a=2.0, b=3.0, low=1.5, high=6.0)
+
+
+def _pair(name: str, value: Any, check: Callable[[str, Any], float]) -> tuple[float, float]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(f"`{name}` must be a pair (excitatory, inhibitory); got {value!r}.")
+    return (check(f"{name}[0]", value[0]), check(f"{name}[1]", value[1]))
+
+
+def _law(name: str, value: Any) -> AbstractDistribution:
+    return distribution_from_config(value, name=name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatingPointSettings:
+    r"""An E/I rate network with heterogeneous timescales and how its equilibrium is measured.
+
+    The network is :math:`\tau_i\dot x_i = -x_i + \sum_j J_{ij}\phi(x_j) + b_i`, with ``J`` from
+    a :class:`~randrnn.ensembles.BlockEnsemble` (populations ``E`` then ``I``, Dale signs
+    ``(+1, -1)``, magnitudes not scaled with ``n``, block means kept), timescales drawn per
+    population, and a Gaussian static input per population. The defaults give a unique stable
+    equilibrium with sigmoid units at low rates (gains well below their maximum 1/4).
+
+    Parameters
+    ----------
+    n : int
+        Number of units (>= 10).
+    inhibitory_fraction : float
+        Fraction of inhibitory units, in (0, 1).
+    connectivity : ((p_EE, p_EI), (p_IE, p_II))
+        Connection probabilities (row: postsynaptic, column: presynaptic). Zero in the ``E``
+        column (``p_EE = p_IE = 0``) prunes every excitatory outgoing weight.
+    weight_e, weight_i : AbstractDistribution or float or dict
+        Magnitude laws of excitatory and inhibitory weights (by presynaptic population).
+    phi : str
+        Transfer function (``sigmoid``, ``tanh``, ``erf``, ``relu``; any monotone one of
+        :func:`randrnn.nonlinearities.nonlinearity`).
+    input_mean, input_sd : (E, I) pairs of float
+        Mean and standard deviation of the static input :math:`b_i` per population (drawn from
+        the ``input`` stream of ``Seeds(seed, seed, seed, seed)``).
+    tau_e, tau_i : AbstractDistribution or float or dict
+        Timescale laws per population (positive support).
+    seed : int
+        Seed of the couplings, timescales, input, fixed-point starts and gain permutation.
+    n_starts : int
+        Starts of the fixed-point search (:func:`relaxed_starts`): the input ``b`` (the state
+        of zero recurrent input) and ``n_starts - 1`` random states, each relaxed along the
+        dynamics before Newton's method.
+    axis_band : float
+        The comparison regions leave out ``|Im z| < axis_band * height`` (``height``: the
+        predicted vertical extent of the bulk), where real eigenvalues (the bar, the real
+        eigenvalues every real matrix has) and the depletion of complex eigenvalues next to the
+        real axis sit; in [0, 0.25).
+    weight_values : int
+        At most this many values per block in the measured weight laws (moment-preserving
+        quantile compression, :func:`measured_ensemble`).
+    density_grid : (nx, ny)
+        Cells of the predicted-density grid across the real extent of the support and across
+        its upper half (each >= 4).
+
+    Examples
+    --------
+    >>> s = OperatingPointSettings(n=300, seed=2)
+    >>> s.network().n, s.connectivity[1][0]
+    (300, 0.1)
+    >>> OperatingPointSettings.inhibitory_core(n=300).connectivity[0][0]
+    0.0
+    """
+
+    n: int = 1000
+    inhibitory_fraction: float = 0.2
+    connectivity: tuple[tuple[float, float], tuple[float, float]] = ((0.1, 0.3), (0.1, 0.3))
+    weight_e: AbstractDistribution = DEFAULT_WEIGHT_E
+    weight_i: AbstractDistribution = DEFAULT_WEIGHT_I
+    phi: str = "sigmoid"
+    input_mean: tuple[float, float] = (0.0, 0.0)
+    input_sd: tuple[float, float] = (0.5, 0.5)
+    tau_e: AbstractDistribution = DEFAULT_TAU_E
+    tau_i: AbstractDistribution = DEFAULT_TAU_I
+    seed: int = 0
+    n_starts: int = 20
+    axis_band: float = 0.05
+    weight_values: int = 128
+    density_grid: tuple[int, int] = (64, 24)
+
+    def __post_init__(self) -> None:
+        n = check_positive_int("settings.n", self.n)
+        if n < 10:
+            raise ValueError(f"`settings.n` must be >= 10; got {n!r}.")
+        f = check_fraction("settings.inhibitory_fraction", self.inhibitory_fraction)
+        if not 0.0 < f < 1.0:
+            raise ValueError(
+                f"`settings.inhibitory_fraction` must be in (0, 1); got {f!r}. Both "
+                "populations must have units."
+            )
+        rows = self.connectivity
+        if isinstance(rows, (str, bytes)) or not hasattr(rows, "__len__") or len(rows) != 2:
+            raise ValueError(
+                "`settings.connectivity` must be ((p_EE, p_EI), (p_IE, p_II)); got "
+                f"{self.connectivity!r}."
+            )
+        conn = tuple(
+            _pair(f"settings.connectivity[{a}]", r, check_fraction) for a, r in enumerate(rows)
+        )
+        object.__setattr__(self, "connectivity", conn)
+        object.__setattr__(self, "weight_e", _law("settings.weight_e", self.weight_e))
+        object.__setattr__(self, "weight_i", _law("settings.weight_i", self.weight_i))
+        phi = nonlinearity(self.phi)
+        object.__setattr__(self, "phi", phi.name if isinstance(self.phi, str) else self.phi)
+        object.__setattr__(
+            self, "input_mean", _pair("settings.input_mean", self.input_mean, check_real)
+        )
+        object.__setattr__(
+            self, "input_sd", _pair("settings.input_sd", self.input_sd, check_nonnegative)
+        )
+        for name in ("tau_e", "tau_i"):
+            d = _law(f"settings.{name}", getattr(self, name))
+            if d.support[0] <= 0 and not (d.kind == "lognormal" and d.mean > 0):
+                raise ValueError(
+                    f"`settings.{name}` must have support in (0, inf); got {d!r}. Timescales "
+                    "must be > 0: use e.g. Beta(a=2, b=2, low=1, high=2)."
+                )
+            object.__setattr__(self, name, d)
+        check_nonnegative_int("settings.seed", self.seed)
+        check_positive_int("settings.n_starts", self.n_starts)
+        band = check_real("settings.axis_band", self.axis_band)
+        if not 0.0 <= band < 0.25:
+            raise ValueError(
+                f"`settings.axis_band` must be in [0, 0.25) (a fraction of the bulk height); "
+                f"got {band!r}."
+            )
+        wv = check_positive_int("settings.weight_values", self.weight_values)
+        if wv < 2:
+            raise ValueError(f"`settings.weight_values` must be >= 2; got {wv!r}.")
+        grid = self.density_grid
+        if isinstance(grid, (str, bytes)) or not hasattr(grid, "__len__") or len(grid) != 2:
+            raise ValueError(f"`settings.density_grid` must be (nx, ny); got {grid!r}.")
+        g = tuple(check_positive_int(f"settings.density_grid[{k}]", v) for k, v in enumerate(grid))
+        if min(g) < 4:
+            raise ValueError(f"`settings.density_grid` must have >= 4 cells each way; got {g!r}.")
+        object.__setattr__(self, "density_grid", g)
+
+    @classmethod
+    def inhibitory_core(cls, **changes: Any) -> OperatingPointSettings:
+        r"""The "inhibitory core, excitatory periphery" preset: excitatory outgoing weights pruned.
+
+        ``p_EE = p_IE = 0``; inhibitory columns sparse (``p_EI = 0.3``, ``p_II = 0.1``) with
+        broad lognormal weights; inhibitory timescales slower and more diverse (Beta on
+        [2, 10]). Every excitatory unit is then an exact eigenvalue :math:`-1/\tau_j` (the
+        bar); the bulk comes from the inhibitory core. Keyword arguments override fields.
+        """
+        base: dict[str, Any] = {
+            "connectivity": ((0.0, 0.3), (0.0, 0.1)),
+            "weight_i": LogNormal(median=1.5, sigma=0.8),
+            "input_mean": (10.0, 1.0),
+            "tau_i": Beta(a=2.0, b=3.0, low=2.0, high=10.0),
+        }
+        base.update(changes)
+        return cls(**base)
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """Population sizes ``(n_E, n_I)``."""
+        s = self.ensemble().sizes
+        return (s[0], s[1])
+
+    def ensemble(self) -> BlockEnsemble:
+        """The coupling ensemble (E, I; Dale signs; block means kept; ``scaling="none"``)."""
+        f = self.inhibitory_fraction
+        return BlockEnsemble(
+            n=self.n,
+            fractions=(1.0 - f, f),
+            signs=(1, -1),
+            connectivity=self.connectivity,
+            weights=((self.weight_e, self.weight_i), (self.weight_e, self.weight_i)),
+            scaling="none",
+            keep_mean=True,
+        )
+
+    def seeds(self) -> Seeds:
+        """The seeds of every stream (all ``seed``; the streams stay independent)."""
+        s = self.seed
+        return Seeds(coupling=s, input=s, initial=s, noise=s)
+
+    def network(self) -> RateNetwork:
+        """The rate network, with its static input drawn from the ``input`` stream."""
+        ens = self.ensemble()
+        pop = ens.population_index()
+        z = self.seeds().generator("input").standard_normal(self.n)
+        mean = np.asarray(self.input_mean)[pop]
+        sd = np.asarray(self.input_sd)[pop]
+        return RateNetwork(
+            ensemble=ens, phi=self.phi, tau=(self.tau_e, self.tau_i), b=mean + sd * z
+        )
+
+    def to_config(self) -> dict[str, Any]:
+        """JSON/TOML-able description (laws as ``{"kind": ...}`` tables)."""
+        out: dict[str, Any] = {}
+        for fld in dataclasses.fields(self):
+            v = getattr(self, fld.name)
+            if isinstance(v, AbstractDistribution):
+                v = v.to_config()
+            elif isinstance(v, tuple):
+                v = [list(x) if isinstance(x, tuple) else x for x in v]
+            elif not isinstance(v, (int, float, str)):
+                v = getattr(v, "name", str(v))
+            out[fld.name] = v
+        return out
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> OperatingPointSettings:
+        """Build from a mapping of fields; an unknown key is an error listing the valid ones."""
+        valid = sorted(f.name for f in dataclasses.fields(cls))
+        unknown = sorted(set(config) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown key(s) {unknown} in the settings; valid keys: {valid}.")
+        cfg = dict(config)
+        for key in ("connectivity", "input_mean", "input_sd", "density_grid"):
+            if key in cfg and isinstance(cfg[key], list):
+                cfg[key] = tuple(tuple(x) if isinstance(x, list) else x for x in cfg[key])
+        return cls(**cfg)
+
+
+# -- the measured ensemble ---------------------------------------------------------------------
 
 
 def _values(name: str, value: Any, *, fraction: bool = False) -> tuple[float, ...]:
