@@ -6,6 +6,7 @@ import contextlib
 import time
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,22 @@ def quiet_numerics() -> Iterator[None]:
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         yield
+
+
+def strict_json(obj: Any) -> Any:
+    """NaN and inf floats -> None, NumPy scalars -> Python, tuples -> lists, recursively.
+
+    ``summary.json`` is strict JSON: an undefined value is ``null``.
+    """
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 class StageClock:

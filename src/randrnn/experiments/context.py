@@ -40,6 +40,7 @@ from randrnn.config import DESIGNS, ContextSettings
 from randrnn.ensembles import GaussianEnsemble
 from randrnn.ensembles.lowrank import GaussianMixture, LowRankEnsemble
 from randrnn.errors import ConvergenceError
+from randrnn.experiments._common import strict_json
 from randrnn.fixedpoints import FixedPoints, Linearization, find_fixed_points, linearize, rate_field
 from randrnn.networks import RateNetwork, Realization, Seeds, realize
 
@@ -314,7 +315,7 @@ class ContextResult:
             "seconds": float(self.seconds),
             "references": list(self.references),
         }
-        return _strict(out)
+        return strict_json(out)
 
     def to_xarray(self) -> Any:
         """Dataset over ``context``, ``unit``, ``input``, ``mode`` and ``population``.
@@ -381,17 +382,6 @@ class ContextResult:
 def _per_context(values: Any) -> dict[str, float]:
     """``{"context 1": values[0], "context 2": values[1]}`` as floats."""
     return {CONTEXTS[c]: float(values[c]) for c in range(2)}
-
-
-def _strict(obj: Any) -> Any:
-    """Replace non-finite floats by None, recursively (strict JSON)."""
-    if isinstance(obj, dict):
-        return {k: _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _cosine(a: Any, b: Any) -> float:

@@ -28,7 +28,7 @@ import numpy as np
 
 from randrnn import io, rmt
 from randrnn.config import FixedPointsConfig, config_from_mapping
-from randrnn.experiments._common import StageClock, quiet_numerics
+from randrnn.experiments._common import StageClock, quiet_numerics, strict_json
 from randrnn.fixedpoints import FixedPoints, Linearization, find_fixed_points, linearize
 from randrnn.networks import Realization, jacobian, realize
 from randrnn.simulate import simulate
@@ -181,7 +181,7 @@ class FixedPointsResult:
             out["context"] = self.context.summary()
         if self.operating is not None:
             out["operating_point"] = self.operating.summary()
-        return _strict(out)
+        return strict_json(out)
 
     def to_xarray(self) -> Any:
         """The fixed points, with provenance (the other parts: :meth:`groups`)."""
@@ -204,21 +204,6 @@ class FixedPointsResult:
         if self.operating is not None:
             out["operating_point"] = self.operating.to_xarray()
         return out
-
-
-def _strict(obj: Any) -> Any:
-    """NaN and inf floats -> None, numpy scalars -> Python, recursively."""
-    if isinstance(obj, dict):
-        return {k: _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if np.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def fixedpoints_config(

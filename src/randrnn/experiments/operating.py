@@ -58,7 +58,7 @@ from randrnn.ensembles import (
     Samples,
 )
 from randrnn.errors import RegimeWarning
-from randrnn.experiments._common import StageClock, quiet_numerics
+from randrnn.experiments._common import StageClock, quiet_numerics, strict_json
 from randrnn.fixedpoints import find_fixed_points, random_starts
 from randrnn.networks import Realization, jacobian, realize
 from randrnn.nonlinearities import AbstractNonlinearity
@@ -568,7 +568,7 @@ class OperatingPointResult:
         }
         for which, sp in (("actual", self.actual), ("shuffled", self.shuffled)):
             out[which] = {**sp.summary(), "edge_deviation": self.edge_deviation(which)}
-        return _strict(out)
+        return strict_json(out)
 
     def to_xarray(self) -> Any:
         """Eigenvalues (actual and shuffled), gains, timescales, equilibrium and predictions.
@@ -613,19 +613,6 @@ class OperatingPointResult:
         out.attrs["summary"] = io.to_json(self.summary())
         out.attrs["references"] = ["chotibut2025", "rungratsameetaweemana2025"]
         return out
-
-
-def _strict(obj: Any) -> Any:
-    """NaN and inf floats -> None, numpy scalars -> Python, recursively."""
-    if isinstance(obj, dict):
-        return {k: _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 # -- the experiment ----------------------------------------------------------------------------

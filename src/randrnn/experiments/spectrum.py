@@ -33,7 +33,7 @@ from randrnn import io, rmt, spectra
 from randrnn.config import SensitivitySettings, SpectrumConfig, config_from_mapping
 from randrnn.ensembles import STATISTICS, JacobianEnsemble
 from randrnn.errors import RegimeWarning
-from randrnn.experiments._common import quiet_numerics
+from randrnn.experiments._common import quiet_numerics, strict_json
 from randrnn.verify import EdgeSensitivityComparison, compare_edge_sensitivity
 
 #: seed offset between the sensitivity sweeps of successive statistics
@@ -183,7 +183,7 @@ class SpectrumResult:
                 "statistics": {st: c.to_dict() for st, c in s.comparisons.items()},
                 "skipped": dict(s.skipped),
             }
-        return _strict(out)
+        return strict_json(out)
 
     def to_xarray(self) -> Any:
         """Eigenvalues, predicted support, edge, outliers, density and the sweep."""
@@ -213,17 +213,6 @@ class SpectrumResult:
         ds.attrs["config"] = self.config.to_dict()
         ds.attrs["references"] = ["chotibut2025"]
         return ds
-
-
-def _strict(obj: Any) -> Any:
-    """NaN and inf floats -> None, recursively."""
-    if isinstance(obj, dict):
-        return {k: _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def spectrum_config(config: SpectrumConfig | Mapping[str, Any] | None = None) -> SpectrumConfig:
