@@ -719,12 +719,11 @@ def fixedpoints_sections(result: Any) -> tuple[str, list[Section]]:
         )
     ]
     lrows: list[Row] = []
-    for i, lin in enumerate(result.linearizations):
-        rel = lin.relations()
-        worst = max(v for k, v in rel.items() if k != "n_silent")
+    for rel in result.relations:
+        worst = max(v for k, v in rel.items() if k not in ("n_silent", "point"))
         lrows.append(
             (
-                f"point {i}: worst relation",
+                f"point {rel['point']}: worst relation",
                 worst,
                 (
                     f"{rel['n_silent']} silent units; eigen-equations, biorthonormality, "
@@ -732,8 +731,9 @@ def fixedpoints_sections(result: Any) -> tuple[str, list[Section]]:
                 ),
             )
         )
-        if rel["n_silent"]:
-            lrows.append((f"point {i}: silent units", rel["n_silent"], lin.silent_statement()))
+    silent = [lin for lin in result.linearizations if lin.silent_statement()]
+    if silent:
+        lrows.append(("silent units", "", silent[0].silent_statement()))
     sections.append(
         (
             "Two linearizations: activations x and activities r = phi(x)",

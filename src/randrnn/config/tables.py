@@ -128,7 +128,8 @@ class FixedPointSettings:
     gain_tol : float
         Gains at or below this are treated as silent units in the linearizations.
     n_linearized : int
-        Fixed points (most stable first) whose two linearizations are computed and kept.
+        Fixed points (most stable first) whose eigenvectors are kept in the results (every
+        fixed point is linearized and its relations are reported).
     seed : int
         Seed of the random starts.
     context : bool

@@ -119,6 +119,9 @@ class FixedPointsResult:
         Distinct fixed and slow points.
     linearizations : tuple of Linearization
         Both linearizations of the most stable fixed points (``fixedpoints.n_linearized``).
+    relations : tuple of dict
+        :meth:`~randrnn.fixedpoints.Linearization.relations` at every fixed point (``point``:
+        its index).
     predictions : tuple of OperatingPrediction
         Random-matrix prediction for each linearized point.
     states : StateSample or None
@@ -135,6 +138,7 @@ class FixedPointsResult:
     realization: Realization
     fixed_points: FixedPoints
     linearizations: tuple[Linearization, ...]
+    relations: tuple[dict[str, Any], ...]
     predictions: tuple[OperatingPrediction, ...]
     states: StateSample | None
     context: Any
@@ -161,9 +165,7 @@ class FixedPointsResult:
                 }
                 for k in range(len(fp))
             ],
-            "linearizations": [
-                {"point": i, **lin.relations()} for i, lin in enumerate(self.linearizations)
-            ],
+            "linearizations": list(self.relations),
             "rmt": [
                 {
                     "point": p.point,
@@ -325,12 +327,20 @@ def run_fixedpoints(
             stability_tol=opts.stability_tol,
             seed=opts.seed,
         )
-    fixed = [k for k in range(len(fp)) if fp.kind[k] == "fixed"][: opts.n_linearized]
+    every = [k for k in range(len(fp)) if fp.kind[k] == "fixed"]
+    fixed = every[: opts.n_linearized]
     inputs = real.b[:, None] if np.any(real.b) else None
+    kept: list[Linearization] = []
+    relations: list[dict[str, Any]] = []
     with stage("linearization"):
-        lins = tuple(
-            linearize(fp.field, fp.points[k], inputs=inputs, gain_tol=opts.gain_tol) for k in fixed
-        )
+        # every fixed point is linearized and its relations measured; the eigenvectors are
+        # kept for the most stable n_linearized (4 complex N x N arrays each)
+        for k in every:
+            lin = linearize(fp.field, fp.points[k], inputs=inputs, gain_tol=opts.gain_tol)
+            relations.append({"point": k, **lin.relations()})
+            if k in fixed:
+                kept.append(lin)
+    lins = tuple(kept)
     with stage("rmt"):
         preds = _predictions(real, fp, fixed)
     context = operating = None
@@ -349,6 +359,7 @@ def run_fixedpoints(
         realization=real,
         fixed_points=fp,
         linearizations=lins,
+        relations=tuple(relations),
         predictions=preds,
         states=states,
         context=context,
