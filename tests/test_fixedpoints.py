@@ -156,3 +156,28 @@ def test_bad_input_names_the_argument(kwargs, match):
     real = realize(RateNetwork(ensemble=GaussianEnsemble(n=30, g=0.3)), Seeds())
     with pytest.raises(ValueError, match=match):
         find_fixed_points(real, **kwargs)
+
+
+def test_batched_gmres_reaches_each_rows_tolerance_and_flags_the_rest():
+    from randrnn._fixedpoint import batched_gmres
+
+    rng = np.random.default_rng(5)
+    n, B = 80, 6
+    A = np.eye(n) - 0.7 * rng.standard_normal((B, n, n)) / np.sqrt(n)
+    R = rng.standard_normal((B, n))
+    R[2] = 0.0  # a zero right-hand side: solved by zero without iterating
+
+    def matvec(V):
+        return np.einsum("bij,bj->bi", A, V)
+
+    rtol = np.array([1e-2, 1e-6, 1e-6, 1e-10, 1e-12, 1e-4])
+    Y, conv = batched_gmres(matvec, R, rtol=rtol, maxiter=n)
+    assert conv.all()
+    rel = np.linalg.norm(matvec(Y) - R, axis=1) / np.maximum(np.linalg.norm(R, axis=1), 1e-300)
+    assert np.all(rel[[0, 1, 3, 4, 5]] <= rtol[[0, 1, 3, 4, 5]] * (1 + 1e-6))
+    assert np.all(Y[2] == 0.0)
+    x = np.linalg.solve(A[4], R[4])
+    np.testing.assert_allclose(Y[4], x, rtol=0, atol=1e-9 * np.abs(x).max())
+    # three iterations cannot reach 1e-10 on a spectrum of radius 0.7
+    _, conv3 = batched_gmres(matvec, R, rtol=np.full(B, 1e-10), maxiter=3)
+    assert list(conv3) == [False, False, True, False, False, False]
