@@ -54,10 +54,10 @@ class FixedPoints:
     kind : (K,) ndarray of str
         ``fixed`` (``|F| <= tol``) or ``slow`` (a local minimum of ``q`` with ``q > 0``).
     method : (K,) ndarray of str
-        ``newton`` or ``minimization`` (Newton stalled from that start).
+        ``newton`` or ``minimization`` (Newton stalled from that start), for the same start.
     origin : (K,) ndarray of str
-        Origin of the first start that reached the point (``random``, ``simulation``,
-        ``given``).
+        Origin of the start that represents the point, the one that reached it with the
+        lowest residual (``random``, ``simulation``, ``given``).
     count : (K,) ndarray of int
         Number of starts that reached it.
     eigenvalues : (K, n) complex ndarray or None
