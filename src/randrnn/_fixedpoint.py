@@ -496,8 +496,8 @@ def batched_levenberg_marquardt(
 ) -> BatchedResult:
     r"""Minimise :math:`q(x) = |F(x)|^2 / 2` from every row of ``x0`` (Levenberg-Marquardt).
 
-    Each iteration solves :math:`(J^T J + \lambda\,ar d\, I)\,dx = -J^T F` per start
-    (:math:`ar d` the mean diagonal of :math:`J^T J`); an accepted step (lower ``q``) divides
+    Each iteration solves :math:`(J^T J + \lambda\,\bar d\, I)\,dx = -J^T F` per start
+    (:math:`\bar d` the mean diagonal of :math:`J^T J`); an accepted step (lower ``q``) divides
     :math:`\lambda` by 3, a rejected one multiplies it by 4. A start ends ``converged`` when
     ``|F| <= tol`` (a fixed point: polish it with :func:`batched_newton`), ``slow_point`` when
     the relative gradient :math:`|J^T F| / (|J|_F |F|)` falls below ``gtol`` with
