@@ -5,9 +5,10 @@ Jacobian spectra at the operating points against the random-matrix prediction.
   onto the command's preset.
 - :func:`run_fixedpoints` -- simulate the realization (states to start from, principal
   components for the figure), search its fixed points and slow points from random and
-  simulated states (:func:`randrnn.fixedpoints.find_fixed_points`), linearize the most stable
-  ones in activation and activity coordinates (:func:`randrnn.fixedpoints.linearize`), predict
-  their Jacobian spectra from the dense random-matrix theory with the measured gains
+  simulated states (:func:`randrnn.fixedpoints.find_fixed_points`), linearize every fixed point
+  in activation and activity coordinates (:func:`randrnn.fixedpoints.linearize`; eigenvectors
+  kept for the most stable), predict their Jacobian spectra from the dense random-matrix
+  theory with the measured gains
   (:mod:`randrnn.rmt`), and run the context-dependence and E/I operating-point studies
   (:mod:`randrnn.experiments.context`, :mod:`randrnn.experiments.operating`)
   -> :class:`FixedPointsResult`.
