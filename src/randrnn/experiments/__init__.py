@@ -7,6 +7,13 @@ return, and :mod:`randrnn.report` turns it into figures and HTML.
   simulation and comparison for one realization -> :class:`RunResult`.
 - :func:`run_spectrum` (:mod:`randrnn.experiments.spectrum`) -- Jacobian spectra against the
   random-matrix theory, with the edge-sensitivity sweep -> :class:`SpectrumResult`.
+- :func:`~randrnn.experiments.fixedpoints.run_fixedpoints` -- fixed and slow points of one
+  realization, both linearizations, the random-matrix support at each fixed point, and the two
+  studies below -> :class:`~randrnn.experiments.fixedpoints.FixedPointsResult`.
+- :func:`~randrnn.experiments.context.run_context` -- context dependence of input vectors,
+  selection vectors and mode drives in activation vs activity coordinates.
+- :func:`~randrnn.experiments.operating.run_operating_point` -- the Jacobian of an E/I network
+  at a stable equilibrium against the prediction from its measured statistics.
 - :func:`randrnn.sweeps.run_scaling` -- the run experiment over sizes (one layer up).
 - :func:`quiet_numerics` -- silence NumPy warnings of undefined statistics (reported instead).
 - :data:`THEORY_FAILURES` -- the exceptions that mean "the science failed" (unstable, not
