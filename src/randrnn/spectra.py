@@ -15,6 +15,7 @@ Edge estimates
 Structure
     - :func:`bar_fraction` -- fraction of eigenvalues exactly at :math:`-1/\tau_i`, and the
       fraction of units outside the giant strongly connected component of the graph.
+    - :func:`at_poles` -- which eigenvalues sit at given poles :math:`-1/\tau_j`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
     "EdgeMeasurement",
     "EdgeSensitivityMeasurement",
     "Spectrum",
+    "at_poles",
     "bar_fraction",
     "edge_estimate",
     "eigenvalues",
@@ -634,6 +636,22 @@ def measure_edge_sensitivity(
     )
 
 
+def at_poles(lam: ComplexArray, poles: FloatArray, *, rtol: float) -> Any:
+    r"""Mask of the eigenvalues ``lam`` within ``rtol * max(1, |lambda|)`` of some pole.
+
+    The poles are the exact bar values :math:`-1/\tau_j`; only the nearest is compared (a
+    sorted search, O(n log n)).
+    """
+    poles = np.sort(np.asarray(poles, dtype=float))
+    lam = np.asarray(lam)
+    if poles.size == 0:
+        return np.zeros(lam.shape, dtype=bool)
+    idx = np.clip(np.searchsorted(poles, lam.real), 1, max(poles.size - 1, 1))
+    lo, hi = poles[idx - 1], poles[np.minimum(idx, poles.size - 1)]
+    near = np.minimum(np.abs(lam - lo), np.abs(lam - hi))
+    return near <= rtol * np.maximum(1.0, np.abs(lam))
+
+
 def bar_fraction(sample: JacobianSample, spectrum: Spectrum | None = None) -> tuple[float, float]:
     r"""Measure the real "bar": units outside the giant strongly connected component.
 
@@ -682,9 +700,4 @@ def bar_fraction(sample: JacobianSample, spectrum: Spectrum | None = None) -> tu
     lam = spectrum.eigenvalues
     if poles.size == 0:
         return float(graph), 0.0
-    idx = np.clip(np.searchsorted(poles, lam.real), 1, poles.size - 1)
-    near = np.minimum(np.abs(lam - poles[idx - 1]), np.abs(lam - poles[idx]))
-    if poles.size == 1:
-        near = np.abs(lam - poles[0])
-    hit = near <= 1e-8 * np.maximum(1.0, np.abs(lam))
-    return float(graph), float(hit.mean())
+    return float(graph), float(at_poles(lam, poles, rtol=1e-8).mean())

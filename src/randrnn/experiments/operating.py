@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse, stats
-from scipy.sparse import csgraph
 
 from randrnn import io, rmt, spectra
 from randrnn._typing import ComplexArray, FloatArray
@@ -385,22 +384,6 @@ class OperatingSpectrum:
         }
 
 
-def _bar_mask(lam: ComplexArray, tau: FloatArray) -> Any:
-    poles = np.sort(-1.0 / np.asarray(tau))
-    idx = np.clip(np.searchsorted(poles, lam.real), 1, max(poles.size - 1, 1))
-    near = np.minimum(
-        np.abs(lam - poles[idx - 1]), np.abs(lam - poles[np.minimum(idx, poles.size - 1)])
-    )
-    return near <= BAR_TOL * np.maximum(1.0, np.abs(lam))
-
-
-def _graph_bar(sample: JacobianSample) -> int:
-    WG = (sparse.csr_matrix(sample.W) @ sparse.diags(sample.gain)).tocsr()
-    WG.eliminate_zeros()
-    _, labels = csgraph.connected_components(WG, directed=True, connection="strong")
-    return int(sample.n - np.bincount(labels).max())
-
-
 def _in_region(lam: ComplexArray, region: str, bounds: Mapping[str, float]) -> Any:
     off = np.abs(lam.imag) > bounds["y_cut"]
     if region == "right":
@@ -418,7 +401,7 @@ def _measure(
 ) -> OperatingSpectrum:
     if lam is None:
         lam = spectra.eigenvalues(sample).eigenvalues
-    bar = _bar_mask(lam, sample.tau)
+    bar = spectra.at_poles(lam, -1.0 / np.asarray(sample.tau), rtol=BAR_TOL)
     taken = bar.copy()
     idx = []
     for o in outliers:
@@ -432,7 +415,7 @@ def _measure(
         eigenvalues=lam,
         bar=bar,
         outlier_index=np.asarray(idx, dtype=int),
-        graph_bar=_graph_bar(sample),
+        graph_bar=round(sample.n * spectra.bar_fraction(sample)[0]),
         edge=spectra.edge_estimate(bulk, q=QUANTILE),
         counts=counts,
     )
