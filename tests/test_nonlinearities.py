@@ -11,7 +11,7 @@ import pytest
 
 from randrnn import GaussianEnsemble, RateNetwork, gaussian
 from randrnn.dmft import solve_stationary
-from randrnn.nonlinearities import Custom, Erf, Linear, ReLU, Tanh
+from randrnn.nonlinearities import Custom, Erf, Linear, ReLU, Tanh, nonlinearity
 
 EPS = float(np.finfo(float).eps)
 
@@ -133,3 +133,13 @@ def test_theory_modules_dispatch_on_capabilities_not_classes() -> None:
         if pattern.search(line)
     ]
     assert hits == []
+
+
+def test_sup_abs_is_the_sup_over_the_line_not_the_value_at_large_x():
+    # a bump: |phi| is largest at 0 and vanishes at large |x|
+    bump = Custom(lambda x: 3.0 * np.exp(-np.asarray(x, dtype=float) ** 2))
+    assert bump.is_bounded
+    assert bump.sup_abs() == pytest.approx(3.0, rel=1e-6)
+    assert nonlinearity("tanh").sup_abs() == 1.0
+    assert nonlinearity("sigmoid").sup_abs() == 1.0
+    assert nonlinearity("relu").sup_abs() == np.inf

@@ -144,6 +144,14 @@ class AbstractNonlinearity(abc.ABC):
         """
         return None
 
+    def sup_abs(self) -> float:
+        r"""Return :math:`\sup|\phi|` (``inf`` when unbounded), from the grid that decides
+        :attr:`is_bounded` for a custom function (:math:`|x| \le 10^{12}`)."""
+        if not self.is_bounded:
+            return math.inf
+        _, inner, outer = _looks_bounded(self)
+        return max(inner, outer)
+
     def to_config(self) -> str:
         """Return the name used in config files."""
         return self.name

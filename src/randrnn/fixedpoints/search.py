@@ -27,6 +27,7 @@ from randrnn._validation import (
 )
 from randrnn.fixedpoints.field import RateField, rate_field
 from randrnn.networks import Realization
+from randrnn.nonlinearities import AbstractNonlinearity
 
 #: relative gradient |J^T F| / (|J|_F |F|) at which a minimisation stops at a slow point
 _GTOL = 1e-9
@@ -239,8 +240,9 @@ def random_starts(
     lo = float(np.sqrt(np.mean(np.sum(J**2, axis=1))))
     hi = _spectral_norm(J)
     phi = realization.network.phi
-    if getattr(phi, "is_bounded", False):
-        hi *= float(np.abs(phi(np.array([-50.0, 50.0]))).max())  # type: ignore[operator]
+    assert isinstance(phi, AbstractNonlinearity)
+    if phi.is_bounded:
+        hi *= phi.sup_abs()
     hi = max(hi, lo)
     if hi == 0.0:
         lo = hi = 1.0
@@ -369,8 +371,7 @@ def find_fixed_points(
     if f.phi.is_bounded:
         # every fixed point lies in the box |x_i| <= |drive_i| + sup|phi| sum_j |J_ij|: a
         # longer Newton step only leaves it
-        sup = float(np.abs(f.phi(np.array([-50.0, 50.0]))).max())
-        box = np.abs(f.drive) + sup * np.abs(f.J).sum(axis=1)
+        box = np.abs(f.drive) + f.phi.sup_abs() * np.abs(f.J).sum(axis=1)
         max_step = 2.0 * float(np.linalg.norm(box)) + 1.0
     res = _solvers.batched_newton(
         f,
