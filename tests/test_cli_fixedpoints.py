@@ -99,3 +99,30 @@ def test_fixedpoints_with_both_studies_writes_their_groups_figures_and_sections(
     cfg = load_dataset(out / "fixedpoints.zarr").attrs["config"]
     assert cfg["operating"]["n"] == 300
     assert cfg["context"]["n"] == 120
+
+
+LOWRANK = """
+[ensemble]
+kind = "lowrank"
+n = 150
+rank = 1
+[ensemble.mixture]
+weights = [1.0]
+means = [[0.0, 0.0]]
+covariances = [[[1.0, 2.0], [2.0, 5.0]]]
+"""
+
+
+def test_a_network_outside_the_random_matrix_theory_is_searched_and_says_why_not_predicted(
+    tmp_path,
+):
+    cfg = tmp_path / "lowrank.toml"
+    cfg.write_text(LOWRANK)
+    out = tmp_path / "fp"
+    res = CliRunner().invoke(main, ["fixedpoints", str(cfg), *SMALL[2:], "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["fixed_points"]["n_fixed"] == 3  # 0 and the bistable pair (overlap 2)
+    assert summary["rmt"] == []
+    assert "rank-1 structured part" in summary["rmt_not_predicted"]
+    assert "Not predicted for this network" in (out / "report.html").read_text()

@@ -765,6 +765,11 @@ def fixedpoints_sections(result: Any) -> tuple[str, list[Section]]:
                 "The support of A = T<sup>-1</sup>(-I + J G) predicted by the dense random-matrix "
                 "theory with the gains G = phi'(x*) measured at the point (assumed independent of "
                 "J; at a fixed point they are not)."
+                + (
+                    ""
+                    if result.no_prediction is None
+                    else f" Not predicted for this network: {html.escape(result.no_prediction)}"
+                )
             ),
             prow,
             ["eigenvalues"],

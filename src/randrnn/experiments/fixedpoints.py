@@ -125,6 +125,8 @@ class FixedPointsResult:
         its index).
     predictions : tuple of OperatingPrediction
         Random-matrix prediction for each linearized point.
+    no_prediction : str or None
+        Why there is no prediction (a network outside :mod:`randrnn.rmt`), or None.
     states : StateSample or None
         Simulation states (None without simulation starts).
     context : ContextResult or None
@@ -141,6 +143,7 @@ class FixedPointsResult:
     linearizations: tuple[Linearization, ...]
     relations: tuple[dict[str, Any], ...]
     predictions: tuple[OperatingPrediction, ...]
+    no_prediction: str | None
     states: StateSample | None
     context: Any
     operating: Any
@@ -177,6 +180,7 @@ class FixedPointsResult:
                 }
                 for p in self.predictions
             ],
+            "rmt_not_predicted": self.no_prediction,
             "seeds": self.realization.seeds.to_dict(),
             "seconds": dict(self.seconds),
         }
@@ -264,24 +268,29 @@ def sample_states(
 
 def _predictions(
     realization: Realization, fp: FixedPoints, indices: list[int]
-) -> tuple[OperatingPrediction, ...]:
+) -> tuple[tuple[OperatingPrediction, ...], str | None]:
+    """The dense random-matrix prediction at each fixed point, or why there is none.
+
+    ``randrnn.rmt`` covers couplings with independent entries and monotone ``phi``; for other
+    networks (a low-rank structured part, negative gains) the reason is returned instead.
+    """
     out = []
     for k in indices:
         try:
             sample = jacobian(realization, fp.points[k])
-        except ValueError:  # negative gains: no Jacobian ensemble for a non-monotone phi
-            continue
-        with quiet_numerics(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            edge = rmt.spectral_edge(sample.spec)
-            boundary = rmt.support_boundary(sample.spec)
+            with quiet_numerics(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                edge = rmt.spectral_edge(sample.spec)
+                boundary = rmt.support_boundary(sample.spec)
+        except ValueError as exc:  # outside the theory: say so, predict nothing
+            return (), str(exc)
         assert fp.eigenvalues is not None
         out.append(
             OperatingPrediction(
                 point=k, edge=edge, boundary=boundary, measured_edge=float(fp.max_real[k])
             )
         )
-    return tuple(out)
+    return tuple(out), None
 
 
 def run_fixedpoints(
@@ -343,7 +352,7 @@ def run_fixedpoints(
                 kept.append(lin)
     lins = tuple(kept)
     with stage("rmt"):
-        preds = _predictions(real, fp, fixed)
+        preds, why = _predictions(real, fp, fixed)
     context = operating = None
     if opts.context:
         from randrnn.experiments.context import run_context
@@ -362,6 +371,7 @@ def run_fixedpoints(
         linearizations=lins,
         relations=tuple(relations),
         predictions=preds,
+        no_prediction=why,
         states=states,
         context=context,
         operating=operating,

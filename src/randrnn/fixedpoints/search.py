@@ -326,6 +326,10 @@ def find_fixed_points(
 
     Notes
     -----
+    The noise amplitude ``sigma`` of the network does not enter: these are the fixed points
+    and slow points of the noise-free field (the skeleton the noise moves around); it is
+    recorded with the network config in ``provenance``.
+
     Two points are the same when their distance is at most ``r_i + r_k``, with
     :math:`r_i = 10\,|J(x_i)^{-1}F(x_i)| + \epsilon\sqrt n\,(1 + |x_i|_\infty)`: the Newton
     correction bounds a fixed point's distance to its exact root to first order, and

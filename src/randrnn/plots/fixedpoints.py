@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -73,7 +74,8 @@ def eigenvalues_figure(result: Any) -> Any:
             title=f"point {p.point}: {fp.stability[p.point]}",
         )
     if not preds:
-        axes[0][0].text(0.5, 0.5, "no fixed point to linearize", ha="center", va="center")
+        why = result.no_prediction or "no fixed point to linearize"
+        axes[0][0].text(0.5, 0.5, textwrap.fill(why, 50), ha="center", va="center", fontsize=8)
     fig.suptitle("Jacobian eigenvalues at the fixed points vs the dense random-matrix support")
     fig.tight_layout()
     return fig
