@@ -570,3 +570,183 @@ def batched_levenberg_marquardt(
         n_iter=n_iter,
         status=status,
     )
+
+
+#: labels of :attr:`RootSet.stability`
+STABILITY = ("stable", "marginal", "unstable")
+#: relative gradient |J^T F| / (|J|_F |F|) at which a minimisation stops at a slow point
+SLOW_GTOL = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class RootSet:
+    """Distinct roots and slow points of a vector field, from many starts.
+
+    Rows are sorted: fixed points first, then slow points; within each kind by the rightmost
+    eigenvalue (most stable first) when eigenvalues were computed, else by ``|F|``.
+
+    Attributes
+    ----------
+    index : (K,) ndarray of int
+        Row of the start that represents each distinct point.
+    points, residual, error : ndarray
+        Location, ``|F|`` and last correction length of each point.
+    kind, method : (K,) ndarray of str
+        ``fixed`` / ``slow``; ``newton`` / ``minimization``.
+    count : (K,) ndarray of int
+        Starts that ended at each point.
+    eigenvalues : (K, n) complex ndarray or None
+        Jacobian spectrum, by decreasing real part.
+    stability : (K,) ndarray of str or None
+        Labels of :data:`STABILITY`.
+    n_unstable : (K,) ndarray of int or None
+        Eigenvalues with real part above the stability tolerance.
+    starts : dict
+        Start counts: ``total``, ``converged_newton``, ``minimization``, ``slow``, ``failed``.
+    """
+
+    index: Any
+    points: FloatArray
+    residual: FloatArray
+    error: FloatArray
+    kind: Any
+    method: Any
+    count: Any
+    eigenvalues: Any
+    stability: Any
+    n_unstable: Any
+    starts: dict[str, int]
+
+
+def _dedup(x: FloatArray, radius: FloatArray) -> tuple[Any, Any]:
+    """Greedy clustering: ``x_i`` joins the first kept point within ``radius_i + radius_k``.
+
+    Returns the kept indices (rows of ``x``, in order) and, for every row, its cluster.
+    """
+    kept: list[int] = []
+    label = np.empty(x.shape[0], dtype=int)
+    for i in range(x.shape[0]):
+        if kept:
+            k = np.asarray(kept)
+            d = np.linalg.norm(x[k] - x[i], axis=1)
+            hit = np.flatnonzero(d <= radius[k] + radius[i])
+            if hit.size:
+                label[i] = int(hit[np.argmin(d[hit])])
+                continue
+        label[i] = len(kept)
+        kept.append(i)
+    return np.asarray(kept, dtype=int), label
+
+
+def find_roots(
+    field: Callable[[FloatArray], FloatArray],
+    jacobian: Callable[[FloatArray], FloatArray],
+    x0: FloatArray,
+    *,
+    tol: float,
+    max_iter: int = 100,
+    max_step: float = np.inf,
+    chunk: int = 32,
+    jvp: Callable[[FloatArray], Callable[[FloatArray], FloatArray]] | None = None,
+    minimize: bool = True,
+    slow_q_max: float | None = None,
+    eigen: bool = True,
+    stability_tol: float = 1e-8,
+) -> RootSet:
+    r"""Distinct fixed points and slow points of ``F`` reached from the rows of ``x0``.
+
+    :func:`batched_newton` from every start; :func:`batched_levenberg_marquardt` on
+    :math:`q = |F|^2/2` from the starts where Newton stalls (those that reach a root are
+    polished by Newton, the others that stop at a local minimum of ``q`` are slow points);
+    duplicates merged; each distinct point classified by the spectrum of its Jacobian.
+
+    Two points are the same when their distance is at most ``r_i + r_k``, with
+    :math:`r_i = 10\,|J(x_i)^{-1}F(x_i)| + \epsilon\sqrt n\,(1 + |x_i|_\infty)`: the Newton
+    correction bounds a fixed point's distance to its exact root to first order, and
+    :math:`\epsilon = 10^{-9}` is the rounding floor of float64 arithmetic on states of that
+    size. A slow point is a minimum of :math:`q`, flat to second order, located only to about
+    the square root of the gradient tolerance :data:`SLOW_GTOL`: there
+    :math:`\epsilon = \sqrt{10^{-9}}` and ``r_i`` uses the last minimisation step. A point is
+    ``stable`` when every eigenvalue has real part below ``-stability_tol``, ``unstable`` when
+    one exceeds ``stability_tol``, else ``marginal``.
+    """
+    X0 = np.asarray(x0, dtype=float)
+    n = X0.shape[1]
+    res = batched_newton(
+        field, jacobian, X0, tol=tol, max_iter=max_iter, max_step=max_step, chunk=chunk, jvp=jvp
+    )
+    x, resid, err, status = res.x, res.residual.copy(), res.error.copy(), res.status.copy()
+    method = np.full(X0.shape[0], "newton", dtype=object)
+    conv_code = STATUS.index("converged")
+    slow_code = STATUS.index("slow_point")
+    n_newton = int(np.sum(status == conv_code))
+    todo = np.flatnonzero(status != conv_code)
+    if minimize and todo.size:
+        lm = batched_levenberg_marquardt(
+            field, jacobian, x[todo], tol=tol, gtol=SLOW_GTOL, chunk=chunk
+        )
+        x[todo] = lm.x
+        resid[todo], err[todo], status[todo] = lm.residual, lm.error, lm.status
+        method[todo] = "minimization"
+        # polish the minimisations that reached a root
+        back = todo[lm.status == conv_code]
+        if back.size:
+            pol = batched_newton(
+                field, jacobian, x[back], tol=tol, max_iter=max_iter, chunk=chunk, jvp=jvp
+            )
+            x[back], resid[back], err[back] = pol.x, pol.residual, pol.error
+            status[back] = pol.status
+    ok_fixed = (status == conv_code) & (resid <= tol)
+    ok_slow = status == slow_code
+    if slow_q_max is not None:
+        ok_slow &= 0.5 * resid**2 <= slow_q_max
+    keep = np.flatnonzero(ok_fixed | ok_slow)
+    kinds = np.where(ok_fixed, "fixed", "slow").astype(object)
+    # fixed points first, then slow points by increasing q
+    order = keep[np.lexsort((resid[keep], ~ok_fixed[keep]))]
+    e = np.where(np.isfinite(err[order]), err[order], 0.0)
+    size = np.sqrt(n) * (1.0 + np.abs(x[order]).max(axis=1, initial=0.0))
+    floor = np.where(ok_fixed[order], 1e-9, np.sqrt(SLOW_GTOL))
+    radius = 10.0 * e + floor * size
+    rep, label = _dedup(x[order], radius)
+    counts = np.bincount(label, minlength=rep.size)
+    sel = order[rep]
+    eig: Any = None
+    stab: Any = None
+    n_unst: Any = None
+    if eigen and sel.size:
+        ev: Any = np.linalg.eigvals(jacobian(x[sel]))
+        ev = np.take_along_axis(ev, np.argsort(-ev.real, axis=1, kind="stable"), axis=1)
+        eig = ev
+        n_unst = np.sum(ev.real > stability_tol, axis=1)
+        mr = ev[:, 0].real
+        stab = np.where(
+            mr < -stability_tol, "stable", np.where(n_unst > 0, "unstable", "marginal")
+        ).astype(object)
+        # sort within kind by the rightmost eigenvalue (most stable first)
+        o = np.lexsort((mr, kinds[sel] != "fixed"))
+        sel, counts, eig, n_unst, stab = sel[o], counts[o], eig[o], n_unst[o], stab[o]
+    elif eigen:
+        eig = np.zeros((0, n), dtype=complex)
+        n_unst = np.zeros(0, dtype=int)
+        stab = np.zeros(0, dtype=object)
+    starts_info = {
+        "total": int(X0.shape[0]),
+        "converged_newton": n_newton,
+        "minimization": int(todo.size if minimize else 0),
+        "slow": int(np.sum(ok_slow)),
+        "failed": int(X0.shape[0] - np.sum(ok_fixed | ok_slow)),
+    }
+    return RootSet(
+        index=sel,
+        points=x[sel],
+        residual=resid[sel],
+        error=err[sel],
+        kind=kinds[sel],
+        method=method[sel],
+        count=counts,
+        eigenvalues=eig,
+        stability=stab,
+        n_unstable=n_unst,
+        starts=starts_info,
+    )

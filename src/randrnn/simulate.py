@@ -5,6 +5,8 @@ r"""Batched simulation of rate networks with streaming statistics.
 - :class:`SimulationSettings` -- integration and sampling settings (frozen).
 - :func:`simulate` -- run ``n_trials`` trials of one realization (same ``J``, independent
   initial states and noise) and return a :class:`Simulation` of streamed statistics.
+- :func:`simulate_trajectories` -- trials from given initial states (and a time-dependent
+  input), recording read-outs of the state (e.g. the latent variables of a low-rank network).
 
 Integrator (docs/theory.md section 1): exponential Euler. Over a step ``dt`` the recurrent input
 :math:`I_i = \sum_j J_{ij}\phi(x_j) + b_i` is held fixed and the leak and the Ornstein-Uhlenbeck
@@ -38,7 +40,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from randrnn._stepping import NumpyStepper, Schedule, TrajectoryRecorder
+from randrnn._stepping import FactoredStepper, NumpyStepper, Schedule, TrajectoryRecorder
 from randrnn._validation import (
     check_bool,
     check_in,
@@ -684,3 +686,185 @@ class _EqualTimeSampler:
 
     def release(self) -> None:
         self.buf_x = self.buf_p = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Trajectories:
+    """Read-outs of the state of a batch of trials from given initial states.
+
+    Attributes
+    ----------
+    t : (T,) ndarray
+        Times of the samples (the first is the initial state).
+    readout : (T, B, k) ndarray
+        ``x(t) @ readout_matrix`` per trial (the full state when no read-out was given).
+    x_final : (B, n) ndarray
+        State at the last sample.
+    seeds : dict
+        The realization's seeds (the noise stream drives the trials).
+    dt : float
+        Integration step.
+    """
+
+    t: Any
+    readout: Any
+    x_final: Any
+    seeds: dict[str, Any]
+    dt: float
+
+    def to_xarray(self) -> Any:
+        """Dataset with dimensions ``time``, ``trial``, ``component``."""
+        import xarray as xr
+
+        return xr.Dataset(
+            {"readout": (("time", "trial", "component"), self.readout)},
+            coords={"time": self.t},
+            attrs={"dt": self.dt, **{f"seed_{k}": str(v) for k, v in self.seeds.items()}},
+        )
+
+
+def simulate_trajectories(
+    realization: Realization,
+    x0: Any,
+    t_max: float,
+    *,
+    dt: float = 0.02,
+    record_every: int = 5,
+    readout: Any = None,
+    inputs: Any = None,
+    u: Any = None,
+    dtype: Literal["float32", "float64"] = "float64",
+    max_abs: float = 1e8,
+    progress: bool | None = None,
+) -> Trajectories:
+    r"""Integrate the trials that start at the rows of ``x0`` and record read-outs of the state.
+
+    The integrator of :func:`simulate` (exponential Euler, the realization's noise ``sigma``
+    and noise seed), started from given states; every ``record_every`` steps the state is
+    multiplied by ``readout`` (e.g. the pseudo-inverse of the loadings, to follow the latent
+    variables of a low-rank network). A coupling that is purely low rank
+    (:math:`J = MN^T/n`, no random part) is applied through its factors, ``O(B n R)`` per step.
+
+    Parameters
+    ----------
+    realization : Realization
+        The network.
+    x0 : (B, n) array_like
+        Initial states, one trial per row.
+    t_max : float
+        Duration.
+    dt : float
+        Step (smaller than the smallest ``tau``).
+    record_every : int
+        Steps between samples.
+    readout : (n, k) array_like, optional
+        Read-out matrix (default: the identity, i.e. full states; mind the memory).
+    inputs : (n, K) array_like, optional
+        Input weights of a time-dependent input ``inputs @ u(t)`` added to ``b``.
+    u : callable or (K,) array_like, optional
+        ``u(t) -> (K,)``, held fixed over each step, or a constant.
+    dtype : {"float64", "float32"}
+        State dtype.
+    max_abs : float
+        Divergence threshold on ``|x|``.
+    progress : bool or None
+        Progress bar (None: only on a terminal).
+
+    Returns
+    -------
+    Trajectories
+
+    Raises
+    ------
+    DivergenceError
+        If the state becomes non-finite or exceeds ``max_abs``.
+    """
+    if not isinstance(realization, Realization):
+        raise TypeError(
+            f"`realization` must be a randrnn.Realization; got {type(realization).__name__}."
+        )
+    n = realization.n
+    X0 = np.atleast_2d(np.asarray(x0, dtype=float))
+    if X0.ndim != 2 or X0.shape[1] != n or not np.all(np.isfinite(X0)):
+        raise ValueError(f"`x0` must be finite with shape (B, {n}); got shape {X0.shape}.")
+    check_positive("t_max", t_max)
+    check_positive("dt", dt)
+    check_positive_int("record_every", record_every)
+    check_in("dtype", dtype, ("float32", "float64"))
+    tau = np.asarray(realization.tau, dtype=float)
+    if dt >= float(tau.min()):
+        raise ValueError(
+            f"`dt` must be smaller than the smallest `tau`; got dt={dt:g}, min(tau)="
+            f"{float(tau.min()):g}. Reduce dt."
+        )
+    Rd = np.eye(n) if readout is None else np.asarray(readout, dtype=float)
+    if Rd.ndim != 2 or Rd.shape[0] != n:
+        raise ValueError(f"`readout` must have shape ({n}, k); got shape {Rd.shape}.")
+    b = np.asarray(realization.b, dtype=float)
+    B_in: Any = None
+    u_of_t: Any = None
+    if inputs is not None or u is not None:
+        if inputs is None or u is None:
+            raise ValueError("`inputs` and `u` must be given together; got only one of them.")
+        B_in = np.asarray(inputs, dtype=float)
+        if B_in.ndim != 2 or B_in.shape[0] != n:
+            raise ValueError(f"`inputs` must have shape ({n}, K); got shape {B_in.shape}.")
+        K = B_in.shape[1]
+        if callable(u):
+            u_of_t = u
+        else:
+            uc = np.asarray(u, dtype=float).reshape(K)
+            u_of_t = lambda _t: uc  # noqa: E731
+    dt_ = np.dtype(dtype)
+    net = realization.network
+    c = realization.coupling
+    args = (b, tau, net.sigma, net.phi, dt, dt_, realization.seeds.generator("noise"))
+    factors = None
+    if c is not None and not realization.custom and c.low_rank is not None:
+        W = c.W
+        if isinstance(W, np.ndarray) and not np.any(W) and not np.any(c.mean_removed):
+            factors = c.low_rank
+    stepper: NumpyStepper
+    if factors is not None:
+        stepper = FactoredStepper(np.asarray(factors[0]), np.asarray(factors[1]), *args)
+    else:
+        stepper = NumpyStepper(realization.J, *args)
+    n_steps = math.ceil(t_max / dt)
+    n_rec = n_steps // record_every + 1
+    out = np.empty((n_rec, X0.shape[0], Rd.shape[1]))
+    X = np.ascontiguousarray(X0.astype(dt_))
+    P = stepper.start(X)
+    e_vec = np.exp(-dt / tau)
+    visible = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=n_steps, desc="trajectories", unit="step", disable=not visible)
+    k = 0
+    for step in range(n_steps + 1):
+        if step % record_every == 0:
+            out[k] = X @ Rd
+            k += 1
+        if step == n_steps:
+            break
+        if u_of_t is not None:
+            drive = b + B_in @ np.asarray(u_of_t(step * dt), dtype=float)
+            stepper.cb = ((1.0 - e_vec) * drive).astype(dt_)
+        stepper.step(X, P)
+        if step % 10 == 0:
+            s = float(np.abs(X).max())
+            if not s <= max_abs:
+                bar.close()
+                t_div = (step + 1) * dt
+                raise DivergenceError(
+                    f"trajectories diverged at step {step + 1} (t = {t_div:g}): |x| reached "
+                    f"{s:.3g} > max_abs = {max_abs:g}; reduce `dt` or check the couplings.",
+                    step=step + 1,
+                    time=t_div,
+                )
+            bar.update(10)
+    bar.close()
+    return Trajectories(
+        t=np.arange(k) * record_every * dt,
+        readout=out[:k],
+        x_final=X.astype(float),
+        seeds=realization.seeds.to_dict(),
+        dt=float(dt),
+    )

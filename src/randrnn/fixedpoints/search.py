@@ -29,10 +29,8 @@ from randrnn.fixedpoints.field import RateField, rate_field
 from randrnn.networks import Realization
 from randrnn.nonlinearities import AbstractNonlinearity
 
-#: relative gradient |J^T F| / (|J|_F |F|) at which a minimisation stops at a slow point
-_GTOL = 1e-9
 #: labels of :attr:`FixedPoints.stability`
-STABILITY = ("stable", "marginal", "unstable")
+STABILITY = _solvers.STABILITY
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -250,26 +248,6 @@ def random_starts(
     return s[:, None] * rng.standard_normal((n_starts, n))
 
 
-def _dedup(x: FloatArray, radius: FloatArray) -> tuple[Any, Any]:
-    """Greedy clustering: ``x_i`` joins the first kept point within ``radius_i + radius_k``.
-
-    Returns the kept indices (rows of ``x``, in order) and, for every row, its cluster.
-    """
-    kept: list[int] = []
-    label = np.empty(x.shape[0], dtype=int)
-    for i in range(x.shape[0]):
-        if kept:
-            k = np.asarray(kept)
-            d = np.linalg.norm(x[k] - x[i], axis=1)
-            hit = np.flatnonzero(d <= radius[k] + radius[i])
-            if hit.size:
-                label[i] = int(hit[np.argmin(d[hit])])
-                continue
-        label[i] = len(kept)
-        kept.append(i)
-    return np.asarray(kept, dtype=int), label
-
-
 def find_fixed_points(
     realization: Realization,
     *,
@@ -377,7 +355,7 @@ def find_fixed_points(
         # longer Newton step only leaves it
         box = np.abs(f.drive) + f.phi.sup_abs() * np.abs(f.J).sum(axis=1)
         max_step = 2.0 * float(np.linalg.norm(box)) + 1.0
-    res = _solvers.batched_newton(
+    roots = _solvers.find_roots(
         f,
         f.jacobian,
         X0,
@@ -386,84 +364,28 @@ def find_fixed_points(
         max_step=max_step,
         chunk=chunk,
         jvp=f.jvp,
+        minimize=minimize,
+        slow_q_max=slow_q_max,
+        eigen=eigen,
+        stability_tol=stability_tol,
     )
-    x, resid, err, status = res.x, res.residual.copy(), res.error.copy(), res.status.copy()
-    method = np.full(X0.shape[0], "newton", dtype=object)
-    conv_code = _solvers.STATUS.index("converged")
-    slow_code = _solvers.STATUS.index("slow_point")
-    n_newton = int(np.sum(status == conv_code))
-    todo = np.flatnonzero(status != conv_code)
-    if minimize and todo.size:
-        lm = _solvers.batched_levenberg_marquardt(
-            f, f.jacobian, x[todo], tol=tol, gtol=_GTOL, chunk=chunk
-        )
-        x[todo] = lm.x
-        resid[todo], err[todo], status[todo] = lm.residual, lm.error, lm.status
-        method[todo] = "minimization"
-        # polish the minimisations that reached a root
-        back = todo[lm.status == conv_code]
-        if back.size:
-            pol = _solvers.batched_newton(
-                f, f.jacobian, x[back], tol=tol, max_iter=max_iter, chunk=chunk, jvp=f.jvp
-            )
-            x[back], resid[back], err[back] = pol.x, pol.residual, pol.error
-            status[back] = pol.status
-    ok_fixed = (status == conv_code) & (resid <= tol)
-    ok_slow = status == slow_code
-    if slow_q_max is not None:
-        ok_slow &= 0.5 * resid**2 <= slow_q_max
-    keep = np.flatnonzero(ok_fixed | ok_slow)
-    kinds = np.where(ok_fixed, "fixed", "slow").astype(object)
-    # fixed points first, then slow points by increasing q
-    order = keep[np.lexsort((resid[keep], ~ok_fixed[keep]))]
-    e = np.where(np.isfinite(err[order]), err[order], 0.0)
-    size = np.sqrt(n) * (1.0 + np.abs(x[order]).max(axis=1))
-    # a minimum of q is located only to about sqrt(gtol) (q is flat to second order there)
-    floor = np.where(ok_fixed[order], 1e-9, np.sqrt(_GTOL))
-    radius = 10.0 * e + floor * size
-    rep, label = _dedup(x[order], radius)
-    counts = np.bincount(label, minlength=rep.size)
-    sel = order[rep]
-    eig: Any = None
-    stab: Any = None
-    n_unst: Any = None
-    if eigen and sel.size:
-        A = f.jacobian(x[sel])
-        ev: Any = np.linalg.eigvals(A)
-        ev = np.take_along_axis(ev, np.argsort(-ev.real, axis=1, kind="stable"), axis=1)
-        eig = ev
-        n_unst = np.sum(ev.real > stability_tol, axis=1)
-        mr = ev[:, 0].real
-        stab = np.where(
-            mr < -stability_tol, "stable", np.where(n_unst > 0, "unstable", "marginal")
-        ).astype(object)
-        # sort within kind by the rightmost eigenvalue (most stable first)
-        o = np.lexsort((mr, kinds[sel] != "fixed"))
-        sel, counts, eig, n_unst, stab = sel[o], counts[o], eig[o], n_unst[o], stab[o]
-    elif eigen:
-        eig = np.zeros((0, n), dtype=complex)
-        n_unst = np.zeros(0, dtype=int)
-        stab = np.zeros(0, dtype=object)
     starts_info = {
-        "total": int(X0.shape[0]),
+        "total": roots.starts["total"],
         **{str(o): int(np.sum(origins == o)) for o in dict.fromkeys(origins)},
-        "converged_newton": n_newton,
-        "minimization": int(todo.size if minimize else 0),
-        "slow": int(np.sum(ok_slow)),
-        "failed": int(X0.shape[0] - np.sum(ok_fixed | ok_slow)),
+        **{k: v for k, v in roots.starts.items() if k != "total"},
     }
     return FixedPoints(
-        points=x[sel],
-        residual=resid[sel],
-        error=err[sel],
-        q=0.5 * resid[sel] ** 2,
-        kind=kinds[sel],
-        method=method[sel],
-        origin=origins[sel],
-        count=counts,
-        eigenvalues=eig,
-        stability=stab,
-        n_unstable=n_unst,
+        points=roots.points,
+        residual=roots.residual,
+        error=roots.error,
+        q=0.5 * roots.residual**2,
+        kind=roots.kind,
+        method=roots.method,
+        origin=origins[roots.index],
+        count=roots.count,
+        eigenvalues=roots.eigenvalues,
+        stability=roots.stability,
+        n_unstable=roots.n_unstable,
         field=f,
         u=None if u is None else np.atleast_1d(np.asarray(u, dtype=float)),
         starts=starts_info,
