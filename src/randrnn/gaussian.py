@@ -777,20 +777,24 @@ def _quadrature_derivative_averages(
             d1 = np.asarray(f.derivative(x), dtype=float)
             res[1, idx] = np.sum(w * d1, axis=1)
         if order >= 2:
-            se = np.maximum(si, _STEIN_MIN_STD)
+            se = np.maximum(si[:, 0], _STEIN_MIN_STD)
+            res[2, idx] = np.sum(w * z * d1, axis=1) / se
+            if order >= 3:
+                res[3, idx] = np.sum(w * (z * z - 1.0) * d1, axis=1) / se**2
             small = si[:, 0] < _STEIN_MIN_STD
             if np.any(small):
-                # the Stein forms need a spread: re-evaluate phi' there on a resolved rule
-                zs = j[None, :] / _STD_PER_STEP * np.ones((int(small.sum()), 1))
+                # the Stein forms need a spread: evaluate them at std _STEIN_MIN_STD on its
+                # own resolved rule
+                js = np.arange(
+                    -math.ceil(_RANGE * _STD_PER_STEP), math.ceil(_RANGE * _STD_PER_STEP) + 1
+                )
+                zs = js / _STD_PER_STEP
                 ws = np.exp(-0.5 * zs * zs)
                 ws[np.abs(zs) > _RANGE + 1e-9] = 0.0
-                ws /= ws.sum(axis=1, keepdims=True)
-                z, w = z.copy(), w.copy()
-                z[small], w[small] = zs, ws
-                d1 = d1.copy()
-                d1[small] = f.derivative(flat_m[idx[small], None] + se[small] * zs)
-            res[2, idx] = np.sum(w * z * d1, axis=1) / se[:, 0]
-            if order >= 3:
-                res[3, idx] = np.sum(w * (z * z - 1.0) * d1, axis=1) / se[:, 0] ** 2
+                ws /= ws.sum()
+                ds = f.derivative(flat_m[idx[small], None] + _STEIN_MIN_STD * zs[None, :])
+                res[2, idx[small]] = (ds @ (ws * zs)) / _STEIN_MIN_STD
+                if order >= 3:
+                    res[3, idx[small]] = (ds @ (ws * (zs * zs - 1.0))) / _STEIN_MIN_STD**2
         start = stop
     return res.reshape((order + 1, *m.shape))

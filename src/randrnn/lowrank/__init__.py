@@ -9,6 +9,14 @@ Mastrogiuseppe & Ostojic, arXiv:2007.02062):
   finite ``N``).
 - :func:`find_latent_fixed_points`, :func:`integrate_latent`, :func:`find_limit_cycle`,
   :func:`effective_circuit`.
+
+Low-rank linear RNNs and latent linear dynamical systems (Valente, Ostojic & Pillow,
+arXiv:2110.09804; :mod:`randrnn.lowrank.lds`):
+
+- :class:`LowRankLinearRNN`, :class:`LatentLDS` -- the two models, discrete or continuous time.
+- :func:`rnn_to_lds` (exact), :func:`lds_to_rnn` (in its limits, else
+  :class:`NotConvertibleError`), :func:`output_autocovariance`, :func:`markov_gap`,
+  :func:`kalman_predicted_cov`, :func:`to_dynamax`, :func:`from_dynamax`.
 """
 
 from __future__ import annotations
@@ -27,20 +35,44 @@ from randrnn.lowrank.latent import integrate_latent as integrate_latent
 from randrnn.lowrank.latent import latent_starts as latent_starts
 from randrnn.lowrank.latent import orbit_statistics as orbit_statistics
 from randrnn.lowrank.latent import poincare_crossings as poincare_crossings
+from randrnn.lowrank.lds import LatentLDS as LatentLDS
+from randrnn.lowrank.lds import LowRankLinearRNN as LowRankLinearRNN
+from randrnn.lowrank.lds import MarkovGap as MarkovGap
+from randrnn.lowrank.lds import NotConvertibleError as NotConvertibleError
+from randrnn.lowrank.lds import UnstableDynamicsError as UnstableDynamicsError
+from randrnn.lowrank.lds import from_dynamax as from_dynamax
+from randrnn.lowrank.lds import kalman_predicted_cov as kalman_predicted_cov
+from randrnn.lowrank.lds import lds_to_rnn as lds_to_rnn
+from randrnn.lowrank.lds import markov_gap as markov_gap
+from randrnn.lowrank.lds import output_autocovariance as output_autocovariance
+from randrnn.lowrank.lds import rnn_to_lds as rnn_to_lds
+from randrnn.lowrank.lds import to_dynamax as to_dynamax
 
 __all__ = [
     "AbstractLatentDynamics",
     "EffectiveCircuit",
     "LatentFixedPoints",
+    "LatentLDS",
     "LatentTrajectory",
     "LimitCycle",
+    "LowRankLinearRNN",
+    "MarkovGap",
     "MixtureLatentDynamics",
     "NetworkLatentDynamics",
+    "NotConvertibleError",
+    "UnstableDynamicsError",
     "effective_circuit",
     "find_latent_fixed_points",
     "find_limit_cycle",
+    "from_dynamax",
     "integrate_latent",
+    "kalman_predicted_cov",
     "latent_starts",
+    "lds_to_rnn",
+    "markov_gap",
     "orbit_statistics",
+    "output_autocovariance",
     "poincare_crossings",
+    "rnn_to_lds",
+    "to_dynamax",
 ]
