@@ -77,6 +77,20 @@ REFERENCES: dict[str, str] = {
         " recurrent neural networks},\n  journal = {Neural Comput.}, volume = {25},"
         " pages = {626--649}, year = {2013}}"
     ),
+    "beiran2021": (
+        "@article{beiran2021,\n  author = {Beiran, Manuel and Dubreuil, Alexis and Valente,"
+        " Adrian and Mastrogiuseppe, Francesca and Ostojic, Srdjan},\n"
+        "  title = {Shaping dynamics with multiple populations in low-rank recurrent"
+        " networks},\n  journal = {Neural Comput.}, volume = {33}, pages = {1572--1615},"
+        " year = {2021}, note = {arXiv:2007.02062}}"
+    ),
+    "valente2022": (
+        "@article{valente2022,\n  author = {Valente, Adrian and Ostojic, Srdjan and"
+        " Pillow, Jonathan W.},\n  title = {Probing the relationship between latent linear"
+        " dynamical systems and low-rank recurrent neural network models},\n"
+        "  journal = {Neural Comput.}, volume = {34}, pages = {1871--1892}, year = {2022},"
+        " note = {arXiv:2110.09804}}"
+    ),
 }
 
 

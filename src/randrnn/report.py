@@ -840,3 +840,280 @@ def fixedpoints_headline(result: Any) -> str:
         f"{'none' if worst is None else format(worst, '.1e')} "
         f"({result.seconds['total']:.1f} s)"
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# randrnn lowrank
+
+
+def _lowrank_counts(rows: list[Mapping[str, Any]]) -> tuple[int, int, int, int, float]:
+    """``(agree, counted, without_z, exact, max_abs_z)`` of agreement-table rows.
+
+    Rows exact by symmetry (``exact``) are not counted; ``max_abs_z`` is over the counted rows
+    with a z (``inf`` when a z is infinite).
+    """
+    counted = [r for r in rows if not r.get("exact", False)]
+    z = np.array([float(r["z"]) for r in counted], dtype=float)
+    finite = np.abs(z[np.isfinite(z)])
+    return (
+        int(sum(bool(r["agree"]) for r in counted)),
+        len(counted),
+        int(np.sum(np.isnan(z))),
+        len(rows) - len(counted),
+        float(finite.max(initial=0.0)) if not np.any(np.isinf(z)) else math.inf,
+    )
+
+
+def _zmax_str(z: float) -> str:
+    return "inf" if math.isinf(z) else _g(z, ".3g")
+
+
+def _num(x: float, scale: float = 1.0) -> str:
+    """``x`` to four digits; zero below the fixed-point tolerance (1e-12 of ``scale``)."""
+    return _g(0.0 if abs(x) < 1e-12 * max(1.0, scale) else x, ".4g")
+
+
+def _complex_str(value: complex) -> str:
+    v = complex(value)
+    if not (math.isfinite(v.real) and math.isfinite(v.imag)):
+        return "undefined"
+    if abs(v.imag) <= 1e-9 * (1.0 + abs(v.real)):
+        return f"{v.real:.4g}"
+    return f"{v.real:.4g} {'+' if v.imag >= 0 else '-'} {abs(v.imag):.4g}i"
+
+
+def _lowrank_table(rows: list[Mapping[str, Any]], realizations: int) -> str:
+    """HTML table of a comparison's rows: quantity, theory, network mean ± SE, z, agreement."""
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "quantity",
+            "theory",
+            "network mean ± SE",
+            "realizations",
+            "z",
+            "|z| &le; 3",
+        )
+    )
+    body = []
+    for r in rows:
+        z = float(r["z"])
+        if r.get("exact", False):
+            mark = "<span title='exact by symmetry: not counted'>exact</span>"
+            zs = "0"
+        elif math.isnan(z):
+            mark = "<span title='fewer than two realizations: no z'>&ndash;</span>"
+            zs = "undefined"
+        else:
+            mark = "<span class='ok'>✓</span>" if r["agree"] else "<span class='bad'>✗</span>"
+            zs = ("+∞" if z > 0 else "−∞") if math.isinf(z) else f"{z:+.2f}"
+        se = _g(float(r["se"]), ".2g")
+        net = (
+            f"{_g(float(r['mean']), '.4g')} ± {se}"
+            if math.isfinite(float(r["se"]))
+            else _g(float(r["mean"]), ".4g")
+        )
+        body.append(
+            f"<tr><td>{html.escape(str(r['quantity']))}</td>"
+            f"<td class='num'>{_num(float(r['theory']))}</td>"
+            f"<td class='num'>{net}</td>"
+            f"<td class='num'>{int(r['n_realizations'])}/{realizations}</td>"
+            f"<td class='num'>{zs}</td><td>{mark}</td></tr>"
+        )
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _lowrank_theory_rows(comparison: Any) -> list[Row]:
+    c = comparison
+    th = c.theory
+    rows: list[Row] = []
+    scale = float(np.abs(th.points).max(initial=0.0))
+    for k in range(len(th)):
+        kappa = ", ".join(_num(x, scale) for x in th.points[k])
+        eig = ", ".join(_complex_str(v) for v in th.eigenvalues[k])
+        rows.append(
+            (f"point {k} ({th.stability[k]})", f"κ = ({kappa})", f"eigenvalues of ∂F/∂κ: {eig}")
+        )
+    if c.cycle is not None:
+        cyc = c.cycle
+        rows += [
+            (
+                "limit cycle: period",
+                cyc.period,
+                f"return times spread {_g(cyc.period_spread, '.2g')}"
+                + ("" if cyc.converged else "; not converged"),
+            ),
+            ("limit cycle: radius", cyc.radius, "mean distance from its centre over one period"),
+        ]
+    if math.isfinite(c.ring_radius):
+        rows.append(
+            (
+                "ring of fixed points: radius",
+                c.ring_radius,
+                "median radius of the theory's marginal fixed points",
+            )
+        )
+    return rows
+
+
+def _lowrank_figure_name(comparison: Any) -> str:
+    """The name :func:`randrnn.plots.lowrank.figure_name` gives a comparison's figure (report
+    and plots are one layer: neither imports the other)."""
+    kind = {1: "field", 2: "flow"}.get(comparison.example.rank)
+    return "" if kind is None else f"{kind}_{comparison.example.name}_{comparison.phi}"
+
+
+def lowrank_sections(result: Any) -> tuple[str, list[Section]]:
+    """The introduction and sections of a low-rank report.
+
+    The theory is the mean-field latent dynamics of Gaussian-mixture low-rank networks
+    (Beiran, Dubreuil, Valente, Mastrogiuseppe & Ostojic, arXiv:2007.02062; docs/theory.md
+    section 7.1); the agreement of each quantity is the z-score stored in the comparison's
+    table.
+
+    Parameters
+    ----------
+    result : randrnn.experiments.lowrank.LowRankResult
+        A finished low-rank experiment.
+
+    Returns
+    -------
+    tuple
+        ``(intro, sections)`` for :func:`write_report`: an ``Agreement`` section (figure
+        ``agreement``) and one section per example and nonlinearity, headed
+        ``<example> (<phi>)``, with its table, the theory's fixed points and its figure
+        (:func:`randrnn.plots.lowrank.figure_name`).
+    """
+    lr = result.config.lowrank
+    comps = list(result.comparisons)
+    S = lr.realizations
+    couplings = [d["coupling"] for d in comps[0].seeds] if comps else []
+    phis = sorted({c.phi for c in comps}, key=[c.phi for c in comps].index)
+    intro = (
+        "Gaussian-mixture low-rank networks (Beiran, Dubreuil, Valente, Mastrogiuseppe &amp; "
+        "Ostojic, arXiv:2007.02062; docs/theory.md section 7.1). <b>Theory</b>: the mean-field "
+        "latent dynamics &kappa;&#775; = F(&kappa;) of each example's mixture (n &rarr; "
+        "&infin;): its fixed points and the eigenvalues of &part;F/&part;&kappa; there, and "
+        "its limit cycle (period, radius) or ring of fixed points (radius). <b>Networks</b>: "
+        f"S = {S} realizations of n = {lr.n} units sampled from the same mixture (coupling "
+        f"seeds {couplings}), &phi; = {html.escape(', '.join(phis))}: their fixed points, "
+        "from the exact finite-n latent field, matched to the theory's (same stability, "
+        "nearest), the R non-trivial eigenvalues of their Jacobians, and noise-free "
+        "simulations of the full network projected on the latent space (where the trials "
+        "end, the period and radius of the oscillation, the radius of the ring). "
+        "<b>Agreement</b>: for each quantity, z = (mean &minus; theory) / SE with the mean "
+        "and standard error over realizations; the quantity agrees when |z| &le; 3. The SE "
+        "is the spread between realizations at this n: a finite-n bias of the network mean "
+        "is not in it and shows as |z| &gt; 3 once it exceeds that spread. A quantity "
+        "measured in fewer than two realizations (no matching network point) has no z and "
+        "does not count as agreeing; a quantity every realization reproduces exactly (a "
+        "symmetry: the origin of an odd &phi; with zero-mean loadings) is marked "
+        "<i>exact</i> and not counted. Names: <code>pointK[stability].kappaR</code> is "
+        "coordinate R of the theory's point K; <code>.eigI.re</code> / <code>.im</code> the "
+        "real / imaginary part of its eigenvalue I (by decreasing real part); eigenvalues "
+        "degenerate in the theory split at finite n and are compared through their mean "
+        "(<code>eig0+1</code>)."
+    )
+    rows_all = [r for c in comps for r in c.table]
+    k, m, u, e, zmax = _lowrank_counts(rows_all)
+    summary_rows: list[Row] = []
+    for c in comps:
+        ck, cm, cu, ce, cz = _lowrank_counts(c.table)
+        summary_rows.append(
+            (
+                c.label,
+                f"{ck}/{cm}",
+                f"agree; max |z| = {_zmax_str(cz)}"
+                + (f"; {cu} without a z" if cu else "")
+                + (f"; {ce} exact by symmetry" if ce else ""),
+            )
+        )
+    sections: list[Section] = [
+        (
+            "Agreement",
+            (
+                f"{k} of {m} quantities agree (|z| &le; 3) over {len(comps)} comparisons; "
+                f"{u} have no z; largest |z| = {_zmax_str(zmax)}. Not counted: {e} quantities "
+                "every realization reproduces exactly, by a symmetry of the example."
+            ),
+            summary_rows,
+            ["agreement"],
+        )
+    ]
+    for c in comps:
+        ex = c.example
+        feature = {
+            "fixed_points": "fixed points",
+            "cycle": "fixed points and a limit cycle",
+            "ring": "a ring of fixed points and the isolated fixed points",
+        }.get(ex.feature, ex.feature)
+        verdict = (
+            "<span class='ok'>every quantity agrees</span>"
+            if c.all_agree
+            else "<span class='bad'>not every quantity agrees</span>"
+        )
+        fig = _lowrank_figure_name(c)
+        text = (
+            f"{html.escape(ex.description)} (rank {ex.rank}; parameters: "
+            f"{html.escape(ex.source)}). Compared: {feature}; {len(ex.starts)} simulated "
+            f"trials for t = {ex.t_max:g}. {verdict}."
+            f"</p>{_lowrank_table(c.table, S)}<p>The theory's fixed points"
+            + ("" if fig else " (no figure: only ranks one and two are drawn)")
+            + ":"
+        )
+        sections.append(
+            (f"{ex.name} ({c.phi})", text, _lowrank_theory_rows(c), [fig] if fig else [])
+        )
+    return intro, sections
+
+
+def write_lowrank_report(
+    result: Any, out_dir: str | os.PathLike[str], figures: Mapping[str, Callable[[Any], Any]]
+) -> Path:
+    """Write ``figures/*.png`` (``randrnn.plots.lowrank.figures(result)``) and ``report.html``
+    of a low-rank experiment into ``out_dir``.
+
+    Parameters
+    ----------
+    result : randrnn.experiments.lowrank.LowRankResult
+        A finished low-rank experiment.
+    out_dir : str or Path
+        Output directory (created if needed).
+    figures : mapping
+        Figure name -> function of the result.
+
+    Returns
+    -------
+    Path
+        The report.
+    """
+    out = Path(out_dir)
+    pngs = write_figures(result, out / "figures", figures)
+    intro, sections = lowrank_sections(result)
+    lr = result.config.lowrank
+    return write_report(
+        out / "report.html",
+        title="randrnn lowrank: latent mean-field theory vs full low-rank networks",
+        intro=intro,
+        sections=sections,
+        pngs=pngs,
+        meta=_meta(
+            {"seed": lr.seed, "realization s": "coupling = initial = noise = seed + s"},
+            result.seconds,
+        ),
+    )
+
+
+def lowrank_headline(result: Any) -> str:
+    """One line for the terminal: how many compared quantities agree, the largest |z|."""
+    comps = list(result.comparisons)
+    k, m, u, e, zmax = _lowrank_counts(result.table())
+    examples = list(dict.fromkeys(c.example.name for c in comps))
+    phis = list(dict.fromkeys(c.phi for c in comps))
+    no_z = f"; {u} without a z (< 2 realizations)" if u else ""
+    exact = f"; {e} exact by symmetry, not counted" if e else ""
+    return (
+        f"{k}/{m} quantities agree (|z| <= 3) over {len(examples)} examples x "
+        f"{'/'.join(phis)}; max |z| = {_zmax_str(zmax)}{no_z}{exact} "
+        f"({result.seconds.get('total', math.nan):.1f} s)"
+    )

@@ -1,7 +1,7 @@
 """The ``randrnn`` command line: thin wrappers around the public API.
 
 Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectrum``,
-``fixedpoints``, ``info``
+``fixedpoints``, ``lowrank``, ``info``
 (one module each in this package).
 """
 
@@ -15,6 +15,7 @@ from randrnn._provenance import __version__
 from randrnn.cli import dmft as _dmft
 from randrnn.cli import fixedpoints as _fixedpoints
 from randrnn.cli import info as _info
+from randrnn.cli import lowrank as _lowrank
 from randrnn.cli import run as _run
 from randrnn.cli import scaling as _scaling
 from randrnn.cli import simulate as _simulate
@@ -51,3 +52,4 @@ main.add_command(_simulate.command)
 main.add_command(_dmft.command)
 main.add_command(_spectrum.command)
 main.add_command(_fixedpoints.command)
+main.add_command(_lowrank.command)

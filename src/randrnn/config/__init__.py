@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from randrnn.config.commands import CommandConfig as CommandConfig
 from randrnn.config.commands import FixedPointsConfig as FixedPointsConfig
+from randrnn.config.commands import LowRankConfig as LowRankConfig
 from randrnn.config.commands import RunConfig as RunConfig
 from randrnn.config.commands import SimulateConfig as SimulateConfig
 from randrnn.config.commands import SpectrumConfig as SpectrumConfig
@@ -40,8 +41,10 @@ from randrnn.config.loading import config_from_mapping as config_from_mapping
 from randrnn.config.loading import default_mapping as default_mapping
 from randrnn.config.loading import load_config as load_config
 from randrnn.config.tables import DESIGNS as DESIGNS
+from randrnn.config.tables import ApproximationSettings as ApproximationSettings
 from randrnn.config.tables import ContextSettings as ContextSettings
 from randrnn.config.tables import FixedPointSettings as FixedPointSettings
+from randrnn.config.tables import LowRankSettings as LowRankSettings
 from randrnn.config.tables import OperatingPointSettings as OperatingPointSettings
 from randrnn.config.tables import PredictionSettings as PredictionSettings
 from randrnn.config.tables import SensitivitySettings as SensitivitySettings
@@ -56,11 +59,14 @@ __all__ = [
     "DESIGNS",
     "PRESETS",
     "TABLES",
+    "ApproximationSettings",
     "Command",
     "CommandConfig",
     "ContextSettings",
     "FixedPointSettings",
     "FixedPointsConfig",
+    "LowRankConfig",
+    "LowRankSettings",
     "OperatingPointSettings",
     "PredictionSettings",
     "RunConfig",

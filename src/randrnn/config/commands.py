@@ -18,8 +18,10 @@ from randrnn._validation import (
     show,
 )
 from randrnn.config.tables import (
+    ApproximationSettings,
     ContextSettings,
     FixedPointSettings,
+    LowRankSettings,
     OperatingPointSettings,
     PredictionSettings,
     SensitivitySettings,
@@ -28,6 +30,7 @@ from randrnn.config.tables import (
 from randrnn.ensembles import (
     AbstractDistribution,
     JacobianEnsemble,
+    LowRankEnsemble,
 )
 from randrnn.networks import RateNetwork, Seeds
 from randrnn.simulate import SimulationSettings
@@ -424,4 +427,52 @@ class FixedPointsConfig:
         return tables
 
 
-CommandConfig: TypeAlias = RunConfig | SimulateConfig | SpectrumConfig | FixedPointsConfig
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LowRankConfig:
+    """The config of ``randrnn lowrank``.
+
+    Parameters
+    ----------
+    lowrank : LowRankSettings
+        The ``[lowrank]`` table (which examples, nonlinearities, network size, realizations).
+    approximation : ApproximationSettings
+        The ``[approximation]`` table (fitting a mixture to a 2-D flow).
+    ensemble : LowRankEnsemble or None
+        An optional ``[ensemble]`` table of kind ``lowrank`` without random part: the user's
+        own mixture, run as example ``custom`` (its ``n`` is replaced by ``lowrank.n``).
+    """
+
+    lowrank: LowRankSettings
+    approximation: ApproximationSettings
+    ensemble: LowRankEnsemble | None = None
+
+    def __post_init__(self) -> None:
+        _check_type("lowrank", self.lowrank, LowRankSettings)
+        _check_type("approximation", self.approximation, ApproximationSettings)
+        if self.ensemble is not None:
+            _check_type("ensemble", self.ensemble, LowRankEnsemble)
+            if self.ensemble.chi is not None:
+                raise ValueError(
+                    "`ensemble.chi` must be absent for `randrnn lowrank`: the closed latent "
+                    "theory has no random part; drop the `chi` table."
+                )
+        if not self.lowrank.examples and self.ensemble is None and not self.approximation.enabled:
+            raise ValueError(
+                "nothing to run: `lowrank.examples` is empty, there is no [ensemble] table and "
+                "`approximation.enabled` is false. Name an example or give a mixture."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full config as TOML-able tables (recorded with the results)."""
+        out: dict[str, Any] = {
+            "lowrank": self.lowrank.to_dict(),
+            "approximation": self.approximation.to_dict(),
+        }
+        if self.ensemble is not None:
+            out["ensemble"] = self.ensemble.to_config()
+        return out
+
+
+CommandConfig: TypeAlias = (
+    RunConfig | SimulateConfig | SpectrumConfig | FixedPointsConfig | LowRankConfig
+)

@@ -586,3 +586,132 @@ class SensitivitySettings:
 
 def _fields(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LowRankSettings:
+    r"""The ``[lowrank]`` table of ``randrnn lowrank``: theory vs full networks.
+
+    Parameters
+    ----------
+    examples : tuple of str
+        The paper's examples to reproduce
+        (:data:`randrnn.ensembles.lowrank.PAPER_EXAMPLES`; empty: none). A low-rank
+        ``[ensemble]`` table adds the user's own mixture as example ``custom``.
+    phis : tuple of str
+        Nonlinearities; every example runs with each.
+    n : int
+        Units per full network.
+    realizations : int
+        Networks sampled per example (at least 2: the finite-size spread is their standard
+        error).
+    dt : float
+        Integration step of the full-network simulations.
+    record_every : int
+        Steps between recorded samples.
+    seed : int
+        Realization ``s`` uses coupling seed ``seed + s``.
+    """
+
+    examples: tuple[str, ...] = (
+        "rank1_monostable",
+        "rank1_bistable",
+        "rank2_axes",
+        "rank2_cycle",
+        "rank2_ring",
+        "rank1_two_components",
+        "rank2_hexagon",
+    )
+    phis: tuple[str, ...] = ("tanh", "erf")
+    n: int = 4000
+    realizations: int = 5
+    dt: float = 0.01
+    record_every: int = 10
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        from randrnn.ensembles.lowrank import PAPER_EXAMPLES
+
+        for name in ("examples", "phis"):
+            v = getattr(self, name)
+            if isinstance(v, str) or not all(isinstance(x, str) for x in v):
+                raise TypeError(f"`lowrank.{name}` must be a list of names; got {show(v)}.")
+            object.__setattr__(self, name, tuple(v))
+        for ex in self.examples:
+            check_in("lowrank.examples", ex, PAPER_EXAMPLES)
+        if not self.phis:
+            raise ValueError("`lowrank.phis` must name at least one nonlinearity; got [].")
+        for p in self.phis:
+            nonlinearity(p)
+        check_positive_int("lowrank.n", self.n)
+        if check_positive_int("lowrank.realizations", self.realizations) < 2:
+            raise ValueError(
+                "`lowrank.realizations` must be >= 2 (the finite-size spread is their standard "
+                f"error); got {self.realizations}."
+            )
+        check_positive("lowrank.dt", self.dt)
+        check_positive_int("lowrank.record_every", self.record_every)
+        check_nonnegative_int("lowrank.seed", self.seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as a plain dict (lists for tuples)."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApproximationSettings:
+    r"""The ``[approximation]`` table of ``randrnn lowrank``: fit a mixture to a 2-D flow.
+
+    Parameters
+    ----------
+    enabled : bool
+        Run the approximation study.
+    target : {"van_der_pol", "stuart_landau"}
+        The target vector field.
+    mu : float
+        Van der Pol parameter.
+    components : tuple of int
+        Numbers of mixture components P to fit (the field error vs P table).
+    n : int
+        Units of the sampled networks (at the largest P).
+    realizations : int
+        Networks sampled at the largest P.
+    seed : int
+        Seed of the random m- and input-statistics and of the sampled networks.
+    """
+
+    enabled: bool = True
+    target: str = "van_der_pol"
+    mu: float = 1.0
+    components: tuple[int, ...] = (5, 10, 20, 40)
+    n: int = 40000
+    realizations: int = 5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_bool("approximation.enabled", self.enabled)
+        check_in("approximation.target", self.target, ("van_der_pol", "stuart_landau"))
+        check_positive("approximation.mu", self.mu)
+        comps = self.components
+        if isinstance(comps, (str, int)) or not comps:
+            raise TypeError(
+                "`approximation.components` must be a non-empty list of integers; got "
+                f"{show(comps)}."
+            )
+        object.__setattr__(
+            self,
+            "components",
+            tuple(check_positive_int("approximation.components", c) for c in comps),
+        )
+        check_positive_int("approximation.n", self.n)
+        if check_positive_int("approximation.realizations", self.realizations) < 2:
+            raise ValueError(f"`approximation.realizations` must be >= 2; got {self.realizations}.")
+        check_nonnegative_int("approximation.seed", self.seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as a plain dict (lists for tuples)."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }

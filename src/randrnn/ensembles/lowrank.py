@@ -24,6 +24,18 @@ from randrnn.ensembles.base import (
 )
 from randrnn.ensembles.block import population_sizes
 
+#: the examples of Beiran et al. (arXiv:2007.02062) that ``randrnn lowrank`` reproduces (their
+#: mixtures: :func:`randrnn.experiments.lowrank.paper_example`)
+PAPER_EXAMPLES = (
+    "rank1_monostable",
+    "rank1_bistable",
+    "rank2_axes",
+    "rank2_cycle",
+    "rank2_ring",
+    "rank1_two_components",
+    "rank2_hexagon",
+)
+
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -14,6 +14,10 @@ return, and :mod:`randrnn.report` turns it into figures and HTML.
   selection vectors and mode drives in activation vs activity coordinates.
 - :func:`~randrnn.experiments.operating.run_operating_point` -- the Jacobian of an E/I network
   at a stable equilibrium against the prediction from its measured statistics.
+- :func:`~randrnn.experiments.lowrank.run_lowrank` -- latent mean-field theory of
+  Gaussian-mixture low-rank networks (the paper's examples, a user's mixture) against full
+  networks, and the approximation of a 2-D flow ->
+  :class:`~randrnn.experiments.lowrank.LowRankResult`.
 - :func:`randrnn.sweeps.run_scaling` -- the run experiment over sizes (one layer up).
 - :func:`quiet_numerics` -- silence NumPy warnings of undefined statistics (reported instead).
 - :data:`THEORY_FAILURES` -- the exceptions that mean "the science failed" (unstable, not

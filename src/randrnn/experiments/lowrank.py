@@ -25,12 +25,16 @@ arXiv:2007.02062, parameters from the authors' figure scripts, ``paper_example``
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from randrnn.ensembles.lowrank import GaussianMixture, LowRankEnsemble
+from randrnn import io
+from randrnn.config import LowRankConfig, config_from_mapping
+from randrnn.ensembles.lowrank import PAPER_EXAMPLES, GaussianMixture, LowRankEnsemble
+from randrnn.experiments._common import StageClock, strict_json
 from randrnn.lowrank import (
     LatentFixedPoints,
     LimitCycle,
@@ -47,15 +51,7 @@ from randrnn.nonlinearities import nonlinearity
 from randrnn.simulate import simulate_trajectories
 
 #: names of the paper's examples, in the paper's order
-EXAMPLES = (
-    "rank1_monostable",
-    "rank1_bistable",
-    "rank2_axes",
-    "rank2_cycle",
-    "rank2_ring",
-    "rank1_two_components",
-    "rank2_hexagon",
-)
+EXAMPLES = PAPER_EXAMPLES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -331,16 +327,23 @@ class ExampleComparison:
 
 
 def _row(quantity: str, theory: float, values: Any) -> dict[str, Any]:
+    """One compared quantity: network mean, SE and std over realizations, ``z`` and verdict.
+
+    A quantity every realization reproduces exactly (a symmetry: the origin of an odd ``phi``
+    with zero-mean loadings) has ``exact = True`` and ``z = 0``; it is reported but not counted
+    in the agreement statistics.
+    """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     k = v.size
     mean = float(v.mean()) if k else math.nan
     std = float(v.std(ddof=1)) if k > 1 else math.nan
     se = std / math.sqrt(k) if k > 1 else math.nan
-    if k > 1 and se > 0:
+    exact = bool(k > 1 and np.all(np.abs(v - theory) <= 1e-12 * (1.0 + abs(theory))))
+    if exact:
+        z = 0.0
+    elif k > 1 and se > 0:
         z = (mean - theory) / se
-    elif k > 1:
-        z = 0.0 if abs(mean - theory) <= 1e-12 * (1 + abs(theory)) else math.inf
     else:
         z = math.nan
     return {
@@ -351,6 +354,7 @@ def _row(quantity: str, theory: float, values: Any) -> dict[str, Any]:
         "std": std,
         "n_realizations": int(k),
         "z": z,
+        "exact": exact,
         "agree": bool(np.isfinite(z) and abs(z) <= 3.0),
     }
 
@@ -527,3 +531,200 @@ def compare_example(
         table=table,
         seeds=seeds,
     )
+
+
+def custom_example(ensemble: LowRankEnsemble, phi: str = "tanh") -> LowRankExample:
+    """A user's mixture as an example: the feature (a cycle when no fixed point is stable and
+    the rank is at least two) and the trials' starts follow from its theory."""
+    if not isinstance(ensemble, LowRankEnsemble):
+        raise TypeError(f"`ensemble` must be a LowRankEnsemble; got {type(ensemble).__name__}.")
+    R = ensemble.rank
+    dyn = MixtureLatentDynamics.from_ensemble(ensemble, phi)
+    fp = find_latent_fixed_points(dyn, n_random=100).fixed
+    scale = max(float(np.abs(fp.points).max(initial=0.0)), 0.5 * dyn.scale(), 0.1)
+    feature = "fixed_points"
+    if R >= 2 and not np.any(fp.stability == "stable"):
+        feature = "cycle"
+    if R == 1:
+        starts = np.linspace(-1.2 * scale, 1.2 * scale, 8)[:, None]
+    elif R == 2:
+        starts = _circle(8, 0.5 * scale)
+    else:
+        starts = 0.5 * scale * np.random.default_rng(0).standard_normal((8, R)) / math.sqrt(R)
+    return LowRankExample(
+        name="custom",
+        description=f"the [ensemble] mixture: rank {R}, {ensemble.mixture.n_components} "
+        "component(s)",
+        rank=R,
+        mixture=ensemble.mixture,
+        feature=feature,
+        starts=starts,
+        t_max=100.0,
+        source="config",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LowRankResult:
+    """Everything one ``randrnn lowrank`` computed.
+
+    Attributes
+    ----------
+    config : LowRankConfig
+        The config.
+    comparisons : tuple of ExampleComparison
+        One per example and nonlinearity.
+    approximation : Any
+        The flow-approximation study (None when disabled).
+    seconds : dict
+        Wall time per stage.
+    """
+
+    config: LowRankConfig
+    comparisons: tuple[ExampleComparison, ...]
+    approximation: Any
+    seconds: dict[str, float]
+
+    def table(self) -> list[dict[str, Any]]:
+        """Every compared quantity of every example, labelled ``example/phi``."""
+        return [
+            {"example": c.example.name, "phi": c.phi, **row}
+            for c in self.comparisons
+            for row in c.table
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` content."""
+        rows = self.table()
+        counted = [r for r in rows if not r["exact"]]
+        z = np.array([abs(r["z"]) for r in counted if np.isfinite(r["z"])])
+        out: dict[str, Any] = {
+            "n": self.config.lowrank.n,
+            "realizations": self.config.lowrank.realizations,
+            "examples": [
+                {
+                    "example": c.example.name,
+                    "phi": c.phi,
+                    "description": c.example.description,
+                    "source": c.example.source,
+                    "feature": c.example.feature,
+                    "theory": c.theory.summary(),
+                    "theory_points": c.theory.points.tolist(),
+                    "cycle": None if c.cycle is None else c.cycle.to_dict(),
+                    "ring_radius": c.ring_radius,
+                    "all_agree": c.all_agree,
+                    "table": c.table,
+                    "seeds": c.seeds,
+                }
+                for c in self.comparisons
+            ],
+            "agreement": {
+                "quantities": len(counted),
+                "agree": int(sum(bool(r["agree"]) for r in counted)),
+                "exact_by_symmetry": len(rows) - len(counted),
+                "max_abs_z": float(z.max(initial=0.0)),
+                "mean_z2": float(np.mean(z**2)) if z.size else math.nan,
+            },
+            "seconds": dict(self.seconds),
+        }
+        if self.approximation is not None:
+            out["approximation"] = self.approximation.summary()
+        return strict_json(out)
+
+    def to_xarray(self) -> Any:
+        """The agreement table (one row per compared quantity), with provenance."""
+        import xarray as xr
+
+        rows = self.table()
+        cols = ("theory", "mean", "se", "std", "z")
+        ds = xr.Dataset(
+            {c: ("row", np.array([r[c] for r in rows], dtype=float)) for c in cols},
+            coords={
+                "example": ("row", np.array([r["example"] for r in rows], dtype=object)),
+                "phi": ("row", np.array([r["phi"] for r in rows], dtype=object)),
+                "quantity": ("row", np.array([r["quantity"] for r in rows], dtype=object)),
+            },
+        )
+        ds["agree"] = ("row", np.array([r["agree"] for r in rows], dtype=bool))
+        ds.attrs.update(io.provenance())
+        ds.attrs["config"] = self.config.to_dict()
+        ds.attrs["references"] = ["beiran2021", "valente2022"]
+        return ds
+
+    def groups(self) -> dict[str, Any]:
+        """Zarr groups: one per example and nonlinearity, and the approximation study."""
+        out: dict[str, Any] = {f"{c.example.name}_{c.phi}": c.to_xarray() for c in self.comparisons}
+        if self.approximation is not None:
+            out.update(self.approximation.groups())
+        return out
+
+
+def lowrank_config(config: LowRankConfig | Mapping[str, Any] | None = None) -> LowRankConfig:
+    """The config: given, or tables merged onto the preset of ``randrnn lowrank``."""
+    if isinstance(config, LowRankConfig):
+        return config
+    cfg = config_from_mapping("lowrank", {} if config is None else config)
+    assert isinstance(cfg, LowRankConfig)
+    return cfg
+
+
+def run_lowrank(
+    config: LowRankConfig | Mapping[str, Any] | None = None,
+    progress: Callable[[str], Any] | None = None,
+) -> LowRankResult:
+    """Theory vs full networks for every example and nonlinearity, and the approximation study.
+
+    Parameters
+    ----------
+    config : LowRankConfig or mapping, optional
+        The config, or tables merged onto the preset (:func:`lowrank_config`).
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    LowRankResult
+    """
+    cfg = lowrank_config(config)
+    lr = cfg.lowrank
+    clock = StageClock()
+    comps: list[ExampleComparison] = []
+    jobs: list[tuple[LowRankExample | str, str]] = [
+        (name, phi) for name in lr.examples for phi in lr.phis
+    ]
+    if cfg.ensemble is not None:
+        jobs += [(custom_example(cfg.ensemble, phi), phi) for phi in lr.phis]
+    for ex, phi in jobs:
+        label = f"{ex if isinstance(ex, str) else ex.name}/{phi}"
+        if progress is not None:
+            progress(label)
+        with clock(label):
+            comps.append(
+                compare_example(
+                    ex,
+                    phi=phi,
+                    n=lr.n,
+                    realizations=lr.realizations,
+                    seed=lr.seed,
+                    dt=lr.dt,
+                    record_every=lr.record_every,
+                )
+            )
+    approx = None
+    if cfg.approximation.enabled:
+        if progress is not None:
+            progress("approximation")
+        with clock("approximation"):
+            approx = run_approximation(cfg.approximation)
+    return LowRankResult(
+        config=cfg, comparisons=tuple(comps), approximation=approx, seconds=clock.total()
+    )
+
+
+def run_approximation(settings: Any) -> Any:
+    """The flow-approximation study (filled in below)."""
+    raise NotImplementedError
