@@ -1064,7 +1064,53 @@ def lowrank_sections(result: Any) -> tuple[str, list[Section]]:
         sections.append(
             (f"{ex.name} ({c.phi})", text, _lowrank_theory_rows(c), [fig] if fig else [])
         )
+    if result.approximation is not None:
+        sections.append(_approximation_section(result.approximation))
     return intro, sections
+
+
+def _approximation_section(ap: Any) -> Section:
+    """The flow-approximation study: field error vs P, periods, the sampled networks."""
+    s = ap.summary()
+    tc = s["target_cycle"]
+    rows: list[Row] = []
+    for r in s["table"]:
+        mp = r["mixture_period"]
+        detail = (
+            f"held-out {_g(r['heldout_error'])}; network at n = {ap.settings.n} (predicted) "
+            f"{_g(r['predicted_network_error'])}; mixture period "
+            + ("none" if mp is None else f"{mp:.4f} ({100 * r['mixture_period_error']:+.1f} %)")
+        )
+        if r.get("network_period") is not None:
+            detail += (
+                f"; sampled networks {r['network_period']:.4f} ± {r['network_period_se']:.3f} "
+                f"({100 * r['network_period_error']:+.1f} %, {r['network_failed']} without a "
+                "cycle)"
+            )
+        rows.append((f"P = {r['components']}: field error", _g(r["field_error"]), detail))
+    ok = s["network_period_within_5pct"]
+    text = (
+        f"Target: {html.escape(ap.target.name)} "
+        + (
+            ""
+            if tc is None
+            else f"(limit cycle period {tc['period']:.4f}, radius {tc['radius']:.3f}). "
+        )
+        + "For each number of components P the components' m- and input statistics are drawn "
+        "at random and the n-statistics fitted by regularised least squares, the penalty being "
+        f"the finite-size noise of a network of n = {ap.settings.n} units sampled from the fit "
+        "(docs/theory.md 7.3); the loadings' n-n covariance is the smallest that makes each "
+        f"component's covariance positive definite. {ap.settings.realizations} networks are "
+        "sampled from the fit with the most components and their cycles found on their exact "
+        "latent dynamics. "
+        + (
+            "<span class='ok'>The networks' mean period is within 5 % of the target's.</span>"
+            if ok
+            else "<span class='bad'>The networks' mean period is not within 5 % of the "
+            "target's.</span>"
+        )
+    )
+    return ("Approximating a flow", text, rows, ["approximation_field", "approximation_cycles"])
 
 
 def write_lowrank_report(

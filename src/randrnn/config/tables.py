@@ -686,7 +686,7 @@ class ApproximationSettings:
     target: str = "van_der_pol"
     mu: float = 1.0
     components: tuple[int, ...] = (5, 10, 20, 40)
-    n: int = 40000
+    n: int = 100000
     realizations: int = 5
     seed: int = 0
 

@@ -9,6 +9,10 @@ Mastrogiuseppe & Ostojic, arXiv:2007.02062):
   finite ``N``).
 - :func:`find_latent_fixed_points`, :func:`integrate_latent`, :func:`find_limit_cycle`,
   :func:`effective_circuit`.
+- :func:`fit_flow` -- a mixture whose latent field approximates a given 2-D flow
+  (:func:`van_der_pol`, :func:`stuart_landau`, any :class:`FlowTarget`), the n-statistics
+  fitted with the sampled network's finite-size noise as penalty; :func:`sample_flow_network`,
+  :func:`network_limit_cycles`, :func:`latent_field_noise`.
 
 Low-rank linear RNNs and latent linear dynamical systems (Valente, Ostojic & Pillow,
 arXiv:2110.09804; :mod:`randrnn.lowrank.lds`):
@@ -21,6 +25,17 @@ arXiv:2110.09804; :mod:`randrnn.lowrank.lds`):
 
 from __future__ import annotations
 
+from randrnn.lowrank.approximation import ComponentStatistics as ComponentStatistics
+from randrnn.lowrank.approximation import FlowFit as FlowFit
+from randrnn.lowrank.approximation import FlowTarget as FlowTarget
+from randrnn.lowrank.approximation import NetworkCycles as NetworkCycles
+from randrnn.lowrank.approximation import draw_component_statistics as draw_component_statistics
+from randrnn.lowrank.approximation import fit_flow as fit_flow
+from randrnn.lowrank.approximation import latent_field_noise as latent_field_noise
+from randrnn.lowrank.approximation import network_limit_cycles as network_limit_cycles
+from randrnn.lowrank.approximation import sample_flow_network as sample_flow_network
+from randrnn.lowrank.approximation import stuart_landau as stuart_landau
+from randrnn.lowrank.approximation import van_der_pol as van_der_pol
 from randrnn.lowrank.latent import AbstractLatentDynamics as AbstractLatentDynamics
 from randrnn.lowrank.latent import EffectiveCircuit as EffectiveCircuit
 from randrnn.lowrank.latent import LatentFixedPoints as LatentFixedPoints
@@ -50,7 +65,10 @@ from randrnn.lowrank.lds import to_dynamax as to_dynamax
 
 __all__ = [
     "AbstractLatentDynamics",
+    "ComponentStatistics",
     "EffectiveCircuit",
+    "FlowFit",
+    "FlowTarget",
     "LatentFixedPoints",
     "LatentLDS",
     "LatentTrajectory",
@@ -58,21 +76,29 @@ __all__ = [
     "LowRankLinearRNN",
     "MarkovGap",
     "MixtureLatentDynamics",
+    "NetworkCycles",
     "NetworkLatentDynamics",
     "NotConvertibleError",
     "UnstableDynamicsError",
+    "draw_component_statistics",
     "effective_circuit",
     "find_latent_fixed_points",
     "find_limit_cycle",
+    "fit_flow",
     "from_dynamax",
     "integrate_latent",
     "kalman_predicted_cov",
+    "latent_field_noise",
     "latent_starts",
     "lds_to_rnn",
     "markov_gap",
+    "network_limit_cycles",
     "orbit_statistics",
     "output_autocovariance",
     "poincare_crossings",
     "rnn_to_lds",
+    "sample_flow_network",
+    "stuart_landau",
     "to_dynamax",
+    "van_der_pol",
 ]

@@ -357,6 +357,112 @@ def agreement_figure(result: Any) -> Any:
     return fig
 
 
+def approximation_field_figure(result: Any) -> Any:
+    """Target flow vs the fitted mixture's field (largest P), with their limit cycles.
+
+    Left: stream lines of the target with its cycle; middle: the mixture's latent field with
+    its own cycle and the target's (dashed); right: the relative field error on the grid.
+    """
+    ap = result.approximation
+    fit = ap.best
+    (x0, x1), (y0, y1) = fit.target.domain
+    xs, ys = np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID)
+    X, Y = np.meshgrid(xs, ys)
+    K = np.stack([X, Y], axis=-1)
+    Ft = np.asarray(fit.target.field(K))
+    Fm = fit.dynamics().field(K, fit.v)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), constrained_layout=True)
+    tc, mc = fit.target_cycle, fit.mixture_cycle
+    for ax, F, title in (
+        (axes[0], Ft, "target"),
+        (axes[1], Fm, f"mixture, P = {fit.n_components}"),
+    ):
+        ax.streamplot(xs, ys, F[..., 0], F[..., 1], color="0.6", density=1.1, linewidth=0.7)
+        if tc is not None:
+            ax.plot(*np.vstack([tc.orbit, tc.orbit[:1]]).T, "k--", lw=1.5, label="target cycle")
+        if mc is not None and title != "target":
+            ax.plot(*np.vstack([mc.orbit, mc.orbit[:1]]).T, "C0", lw=2, label="mixture cycle")
+        ax.set(
+            xlim=(x0, x1), ylim=(y0, y1), xlabel=r"$\kappa_1$", ylabel=r"$\kappa_2$", title=title
+        )
+        ax.legend(loc="lower right", fontsize=8)
+    rms = float(np.sqrt(np.mean(np.sum(Ft**2, axis=-1))))
+    err = np.linalg.norm(Fm - Ft, axis=-1) / rms
+    im = axes[2].pcolormesh(xs, ys, err, shading="auto", cmap="magma")
+    fig.colorbar(im, ax=axes[2], label="|F - f| / rms |f|")
+    if tc is not None:
+        axes[2].plot(*np.vstack([tc.orbit, tc.orbit[:1]]).T, "w--", lw=1.2)
+    axes[2].set(
+        xlabel=r"$\kappa_1$",
+        ylabel=r"$\kappa_2$",
+        title=f"field error (rms {fit.field_error:.3f} on the fit grid)",
+    )
+    return fig
+
+
+def approximation_cycles_figure(result: Any) -> Any:
+    """Field error and period vs P; the sampled networks' cycles against the target's."""
+    ap = result.approximation
+    rows = ap.rows()
+    P = [r["components"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
+    axes[0].plot(P, [r["field_error"] for r in rows], "o-", label="fit grid")
+    axes[0].plot(P, [r["heldout_error"] for r in rows], "s--", label="held out")
+    axes[0].plot(
+        P,
+        [r["predicted_network_error"] for r in rows],
+        "^:",
+        label=f"network, n = {ap.settings.n} (predicted)",
+    )
+    axes[0].set(xlabel="components P", ylabel="relative rms field error", xscale="log")
+    axes[0].legend(fontsize=8)
+    tc = ap.best.target_cycle
+    if tc is not None:
+        axes[1].axhline(tc.period, color="k", ls="--", label="target")
+        axes[1].axhspan(0.95 * tc.period, 1.05 * tc.period, color="0.9", label="±5 %")
+    axes[1].plot(
+        P,
+        [np.nan if r["mixture_period"] is None else r["mixture_period"] for r in rows],
+        "o-",
+        label="mixture (n → ∞)",
+    )
+    last = (
+        rows[-1] if rows[-1]["components"] == max(P) else max(rows, key=lambda r: r["components"])
+    )
+    if "network_period" in last:
+        axes[1].errorbar(
+            [last["components"]],
+            [last["network_period"]],
+            yerr=[last["network_period_se"]],
+            fmt="s",
+            color="C3",
+            capsize=3,
+            label=f"networks, n = {ap.settings.n} (mean ± SE)",
+        )
+    axes[1].set(xlabel="components P", ylabel="period", xscale="log")
+    axes[1].legend(fontsize=8)
+    ax = axes[2]
+    if tc is not None:
+        ax.plot(*np.vstack([tc.orbit, tc.orbit[:1]]).T, "k--", lw=2, label="target")
+    for i, orb in enumerate(ap.orbits):
+        if np.all(np.isfinite(orb)):
+            ax.plot(
+                *np.vstack([orb, orb[:1]]).T,
+                color="C3",
+                alpha=0.6,
+                lw=1,
+                label="sampled networks" if i == 0 else None,
+            )
+    ax.set(
+        xlabel=r"$\kappa_1$",
+        ylabel=r"$\kappa_2$",
+        aspect="equal",
+        title=f"P = {ap.best.n_components}, n = {ap.settings.n}",
+    )
+    ax.legend(fontsize=8)
+    return fig
+
+
 def figure_name(comparison: Any) -> str:
     """File name (no suffix) of a comparison's figure: ``flow_`` (rank two) or ``field_``
     (rank one) followed by ``<example>_<phi>``; empty for other ranks (no figure)."""
@@ -368,7 +474,8 @@ def figures(result: Any) -> dict[str, Any]:
     """Name -> figure function of a low-rank result.
 
     One figure per comparison of rank one (:func:`field_figure`) or two (:func:`flow_figure`),
-    named by :func:`figure_name`, and ``agreement`` (:func:`agreement_figure`). Comparisons of
+    named by :func:`figure_name`, and ``agreement`` (:func:`agreement_figure`); with the
+    approximation study, ``approximation_field`` and ``approximation_cycles``. Comparisons of
     higher rank get no figure of their own.
     """
     out: dict[str, Any] = {}
@@ -379,4 +486,7 @@ def figures(result: Any) -> dict[str, Any]:
         fn = flow_figure if c.example.rank == 2 else field_figure
         out[name] = lambda r, i=i, fn=fn: fn(r.comparisons[i])
     out["agreement"] = agreement_figure
+    if getattr(result, "approximation", None) is not None:
+        out["approximation_field"] = approximation_field_figure
+        out["approximation_cycles"] = approximation_cycles_figure
     return out
