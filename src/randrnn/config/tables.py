@@ -26,6 +26,7 @@ from randrnn._validation import (
     show,
 )
 from randrnn.ensembles import (
+    PAPER_EXAMPLES,
     STATISTICS,
     AbstractDistribution,
     Beta,
@@ -613,15 +614,7 @@ class LowRankSettings:
         Realization ``s`` uses coupling seed ``seed + s``.
     """
 
-    examples: tuple[str, ...] = (
-        "rank1_monostable",
-        "rank1_bistable",
-        "rank2_axes",
-        "rank2_cycle",
-        "rank2_ring",
-        "rank1_two_components",
-        "rank2_hexagon",
-    )
+    examples: tuple[str, ...] = PAPER_EXAMPLES
     phis: tuple[str, ...] = ("tanh", "erf")
     n: int = 4000
     realizations: int = 5
@@ -630,8 +623,6 @@ class LowRankSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        from randrnn.ensembles.lowrank import PAPER_EXAMPLES
-
         for name in ("examples", "phis"):
             v = getattr(self, name)
             if isinstance(v, str) or not all(isinstance(x, str) for x in v):

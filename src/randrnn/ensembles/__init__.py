@@ -77,12 +77,14 @@ from randrnn.ensembles.jacobian import (
 from randrnn.ensembles.jacobian import (
     vary as vary,
 )
+from randrnn.ensembles.lowrank import PAPER_EXAMPLES as PAPER_EXAMPLES
 from randrnn.ensembles.lowrank import GaussianMixture as GaussianMixture
 from randrnn.ensembles.lowrank import LowRankEnsemble as LowRankEnsemble
 
 __all__ = [
     "DISTRIBUTIONS",
     "ENSEMBLES",
+    "PAPER_EXAMPLES",
     "STATISTICS",
     "AbstractDistribution",
     "AbstractEnsemble",
