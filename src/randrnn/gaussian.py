@@ -46,11 +46,10 @@ from typing import Any
 import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 from scipy import fft as _fft
-from scipy import special
 
 from randrnn._typing import FloatArray
 from randrnn._validation import check_nonnegative, check_real
-from randrnn.nonlinearities import AbstractNonlinearity, Erf, Linear, ReLU, nonlinearity
+from randrnn.nonlinearities import AbstractNonlinearity, Erf, ReLU, nonlinearity
 
 #: trapezoid step (in x) for integrands analytic in |Im x| < pi/2: error ~ exp(-pi^2 / h)
 _STEP = 0.25
@@ -651,8 +650,6 @@ _BATCH_NODES = 2_000_000
 #: below this standard deviation the Stein forms of the second and third derivative averages
 #: are evaluated at it (their rounding error grows as eps / std^k)
 _STEIN_MIN_STD = 1e-3
-#: :math:`k = \pi/2` of the erf closed forms
-_ERF_K = math.pi / 2.0
 
 
 def derivative_averages(
@@ -680,8 +677,8 @@ def derivative_averages(
 
     Notes
     -----
-    Closed forms for erf (derivatives in ``m`` of :math:`E[\phi'] = e^{-km^2/2q}/\sqrt q`,
-    :math:`q = 1 + kv`, :math:`k = \pi/2`), ReLU and linear. Otherwise the trapezoidal rule of
+    Closed forms where the nonlinearity has them (``phi.gaussian_derivative_averages``: erf,
+    ReLU, linear). Otherwise the trapezoidal rule of
     :func:`expect` in the standardised variable :math:`x = m + sz`, with each point's own step
     :math:`h_z = \min(0.25/s, 1/1.5)` (so the step in ``x`` is that of :func:`expect`) over
     :math:`|z| \le 8.6`; points are processed in batches sorted by node count. Only
@@ -711,34 +708,10 @@ def derivative_averages(
             f"{float(np.nanmin(v, initial=0.0))!r} and "
             f"{int(np.sum(~np.isfinite(v)) + np.sum(~np.isfinite(m)))} non-finite entries."
         )
-    out = np.empty((order + 1, *m.shape))
-    vals: list[Any]
-    if isinstance(f, Linear):
-        vals = [m, np.ones_like(m), np.zeros_like(m), np.zeros_like(m)]
-    elif isinstance(f, Erf):
-        q = 1.0 + _ERF_K * v
-        g1 = np.exp(-0.5 * _ERF_K * m * m / q) / np.sqrt(q)
-        a = _ERF_K * m / q
-        vals = [special.erf(0.5 * math.sqrt(math.pi) * m / np.sqrt(q)), g1, -a * g1]
-        vals.append((a * a - _ERF_K / q) * g1)
-    elif isinstance(f, ReLU):
-        s = np.sqrt(v)
-        pos = s > 0
-        s1 = np.where(pos, s, 1.0)
-        h = np.where(pos, m / s1, 0.0)
-        pdf = np.exp(-0.5 * h * h) / math.sqrt(2.0 * math.pi)
-        cdf = special.ndtr(h)
-        vals = [
-            np.where(pos, m * cdf + s * pdf, np.maximum(m, 0.0)),
-            np.where(pos, cdf, (m > 0).astype(float)),
-            np.where(pos, pdf / s1, 0.0),
-            np.where(pos, -h * pdf / s1**2, 0.0),
-        ]
-    else:
+    closed = f.gaussian_derivative_averages(m, v, order)
+    if closed is None:
         return _quadrature_derivative_averages(f, m, v, order)
-    for k in range(order + 1):
-        out[k] = vals[k]
-    return out
+    return np.asarray(closed, dtype=float).reshape((order + 1, *m.shape))
 
 
 def _quadrature_derivative_averages(

@@ -127,6 +127,13 @@ class AbstractNonlinearity(abc.ABC):
         r"""Return :math:`E[\phi(u)\phi(v)]` (zero means, variances ``var``) or None."""
         return None
 
+    def gaussian_derivative_averages(
+        self, mean: FloatArray, var: FloatArray, order: int
+    ) -> FloatArray | None:
+        r"""Return :math:`E[\phi^{(k)}(m + \sqrt v z)]`, ``k = 0..order``, stacked on a first
+        axis, for arrays of means and variances (same shape) in closed form, or None."""
+        return None
+
     def gaussian_correlation_derivative(
         self, var: float, cov: float | FloatArray, order: int
     ) -> FloatArray | None:
@@ -256,6 +263,17 @@ class Erf(AbstractNonlinearity):
         c = np.asarray(cov, dtype=float)
         return (2.0 / math.pi) * np.arcsin(_ERF_K2 * c / (1.0 + _ERF_K2 * float(var)))
 
+    def gaussian_derivative_averages(
+        self, mean: FloatArray, var: FloatArray, order: int
+    ) -> FloatArray:
+        # E[phi'] = exp(-k m^2 / 2q) / sqrt(q), q = 1 + k v; higher orders are its m-derivatives
+        m, v = np.asarray(mean, dtype=float), np.asarray(var, dtype=float)
+        q = 1.0 + _ERF_K2 * v
+        g1 = np.exp(-0.5 * _ERF_K2 * m * m / q) / np.sqrt(q)
+        a = _ERF_K2 * m / q
+        vals = [special.erf(_ERF_SCALE * m / np.sqrt(q)), g1, -a * g1, (a * a - _ERF_K2 / q) * g1]
+        return np.stack(vals[: order + 1])
+
     def gaussian_correlation_derivative(
         self, var: float, cov: float | FloatArray, order: int
     ) -> FloatArray:
@@ -364,6 +382,25 @@ class ReLU(AbstractNonlinearity):
                 return 1.0 / (2.0 * math.pi * v * np.sqrt(1.0 - rho * rho))
         return np.full(c.shape, np.nan)  # singular at c = var; never needed
 
+    def gaussian_derivative_averages(
+        self, mean: FloatArray, var: FloatArray, order: int
+    ) -> FloatArray:
+        # the kink gives E[phi''] = pdf(h) / s and its m-derivative; var = 0: phi^(k)(m)
+        m, v = np.asarray(mean, dtype=float), np.asarray(var, dtype=float)
+        s = np.sqrt(v)
+        pos = s > 0
+        s1 = np.where(pos, s, 1.0)
+        h = np.where(pos, m / s1, 0.0)
+        pdf = np.asarray(_std_normal_pdf(h))
+        cdf = special.ndtr(h)
+        vals = [
+            np.where(pos, m * cdf + s * pdf, np.maximum(m, 0.0)),
+            np.where(pos, cdf, (m > 0).astype(float)),
+            np.where(pos, pdf / s1, 0.0),
+            np.where(pos, -h * pdf / s1**2, 0.0),
+        ]
+        return np.stack(vals[: order + 1])
+
 
 @final
 @dataclass(frozen=True, slots=True)
@@ -409,6 +446,13 @@ class Linear(AbstractNonlinearity):
         self, var: float, cov: float | FloatArray, order: int
     ) -> FloatArray:
         return np.full(np.shape(cov), 1.0 if order == 1 else 0.0)
+
+    def gaussian_derivative_averages(
+        self, mean: FloatArray, var: FloatArray, order: int
+    ) -> FloatArray:
+        m = np.asarray(mean, dtype=float) + 0.0 * np.asarray(var, dtype=float)
+        vals = [m, np.ones_like(m), np.zeros_like(m), np.zeros_like(m)]
+        return np.stack(vals[: order + 1])
 
 
 def _five_point_derivative(f: Callable[[Any], Any], x: FloatArray, h: FloatArray) -> FloatArray:
