@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from randrnn import io
+from randrnn._validation import check_positive_int
 from randrnn.config import ApproximationSettings, LowRankConfig, config_from_mapping
 from randrnn.ensembles.lowrank import PAPER_EXAMPLES, GaussianMixture, LowRankEnsemble
 from randrnn.experiments._common import StageClock, strict_json
@@ -440,6 +441,7 @@ def compare_example(
     ``example.starts`` on the span of the loadings and run without noise.
     """
     ex = paper_example(example) if isinstance(example, str) else example
+    check_positive_int("realizations", realizations)
     R = ex.rank
     dyn = MixtureLatentDynamics(mixture=ex.mixture, rank=R, phi=nonlinearity(phi))
     theory = find_latent_fixed_points(dyn, n_random=200, seed=seed)
@@ -452,8 +454,6 @@ def compare_example(
         theory = theory.fixed
     cycle = find_limit_cycle(dyn, ex.starts[0]) if ex.feature == "cycle" else None
     starts = np.asarray(ex.starts, dtype=float)
-    t_grid = np.arange(0.0, ex.t_max + 1e-9, dt * record_every)
-    th_traj = integrate_latent(dyn, starts, t_grid).kappa
     scale = max(1.0, float(np.abs(theory.points).max(initial=0.0)))
     S, K, B = realizations, len(theory), starts.shape[0]
     net_pts = np.full((S, K, R), np.nan)
@@ -463,6 +463,8 @@ def compare_example(
     net_ring = np.full((S, 2), np.nan)
     seeds: list[dict[str, int]] = []
     net_traj: Any = None
+    th_traj: Any = None
+    t_grid: Any = None
     for s in range(S):
         sd = Seeds(coupling=seed + s, initial=seed + s, noise=seed + s)
         seeds.append(sd.to_dict())
@@ -483,7 +485,9 @@ def compare_example(
         )
         ends[s] = tr.readout[-1]
         if s == 0:
-            net_traj = tr.readout
+            # the theory on the simulation's own sampling times, from the same starts
+            t_grid, net_traj = tr.t, tr.readout
+            th_traj = integrate_latent(dyn, starts, t_grid).kappa
         if ex.feature == "cycle":
             try:
                 net_cycle[s, 0] = find_limit_cycle(ndyn, starts[0]).period
@@ -532,8 +536,8 @@ def compare_example(
         network_cycle=net_cycle,
         network_ring=net_ring,
         trajectories={
-            "t": t_grid[: net_traj.shape[0]],
-            "theory": th_traj[: net_traj.shape[0]],
+            "t": t_grid,
+            "theory": th_traj,
             "network": net_traj,
         },
         table=table,
