@@ -1,6 +1,6 @@
 """Low-rank linear RNNs vs latent LDS (Valente, Ostojic & Pillow, arXiv:2110.09804).
 
-docs/theory.md section 7.2. Every conversion is checked against an independent route: the
+docs/theory.md section 7.4. Every conversion is checked against an independent route: the
 n-dimensional Lyapunov equations of the RNN itself, a Monte Carlo of both models, the reverse
 conversion, or a second Riccati solver.
 """
@@ -269,7 +269,7 @@ def test_lds_to_rnn_error_paths() -> None:
 @pytest.mark.parametrize("time", ["discrete", "continuous"])
 def test_many_observations_limit_converges(time: str) -> None:
     # nested observations of one latent system: the error of the Markov approximation is
-    # O((C^T R^-1 C)^-1) = O(1/p) relative (docs/theory.md 7.2)
+    # O((C^T R^-1 C)^-1) = O(1/p) relative (docs/theory.md 7.4)
     rng = np.random.default_rng(9)
     big = _lds(rng, 2, 640, noise=1.0, time=time)
     lags = _lags(time)[:6]

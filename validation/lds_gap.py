@@ -1,6 +1,6 @@
 """Markov gap and many-observations limit of latent LDS vs low-rank linear RNNs.
 
-Valente, Ostojic & Pillow, arXiv:2110.09804; docs/theory.md section 7.2. Three measurements:
+Valente, Ostojic & Pillow, arXiv:2110.09804; docs/theory.md section 7.4. Three measurements:
 
 1. A latent LDS (latent dimension 2, the rank of the RNN it maps to) observed by ``n`` units
    (``p = n``) with anisotropic (heteroscedastic) white observation noise: the relative Markov gap
@@ -143,7 +143,7 @@ def _markdown(out: dict) -> str:
         "# Latent LDS vs low-rank linear RNN: Markov gap and many-observations limit",
         "",
         (
-            "Valente, Ostojic & Pillow, arXiv:2110.09804; docs/theory.md 7.2. "
+            "Valente, Ostojic & Pillow, arXiv:2110.09804; docs/theory.md 7.4. "
             f"Run time {out['seconds']:.1f} s; seed {out['seed']}."
         ),
         "",

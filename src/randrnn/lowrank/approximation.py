@@ -1,4 +1,4 @@
-r"""Approximating a given flow with a Gaussian-mixture low-rank network (docs/theory.md 7.1).
+r"""Approximating a given flow with a Gaussian-mixture low-rank network (docs/theory.md 7.3).
 
 Beiran, Dubreuil, Valente, Mastrogiuseppe & Ostojic (arXiv:2007.02062, section "Approximating
 arbitrary dynamics with multiple populations") fix the statistics of the components' ``m`` and
@@ -14,7 +14,7 @@ input loadings at random; the mean-field latent field
 the ``n``-statistics :math:`\theta_p = (\mu_{n,p}, \Sigma^{nm}_p)`, which a regularised least
 squares fits to a target field on a grid.
 
-What this module adds to the authors' recipe (docs/theory.md 7.1):
+What this module adds to the authors' recipe (docs/theory.md 7.3):
 
 - **Minimal n-variances.** A component's loading covariance is positive semi-definite iff
   :math:`\Sigma^{nn}_p \succeq \Sigma^{nm}_p(\Sigma^{mm}_p)^{-1}\Sigma^{mn}_p`; we take that
@@ -444,7 +444,7 @@ def latent_field_noise(dyn: MixtureLatentDynamics, kappa: Any, v: Any = None) ->
         \langle z\phi\rangle,
 
     by 96-point Gauss-Hermite quadrature in ``z`` (Beiran et al., arXiv:2007.02062;
-    docs/theory.md 7.1).
+    docs/theory.md 7.3).
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Exact conversion between low-rank linear RNNs and latent linear dynamical systems.
 
 Valente, Ostojic & Pillow, "Probing the relationship between latent linear dynamical systems and
-low-rank recurrent neural network models", arXiv:2110.09804; docs/theory.md section 7.2.
+low-rank recurrent neural network models", arXiv:2110.09804; docs/theory.md section 7.4.
 
 A low-rank linear RNN (:class:`LowRankLinearRNN`) with connectivity :math:`J = MN^T` of rank
 :math:`r` driven by Gaussian noise of covariance :math:`S` is, observed through any set of units,
@@ -143,7 +143,7 @@ class LowRankLinearRNN:
     Discrete time: :math:`x_{t+1} = MN^Tx_t + \\varepsilon_t`, :math:`\\varepsilon_t\\sim
     \\mathcal N(0, S)`. Continuous time (units of the leak time constant):
     :math:`dx = (-x + MN^Tx)\\,dt + dW`, :math:`\\langle dW\\,dW^T\\rangle = S\\,dt`. The output
-    is :math:`y = Dx`. Valente, Ostojic & Pillow, arXiv:2110.09804; docs/theory.md section 7.2.
+    is :math:`y = Dx`. Valente, Ostojic & Pillow, arXiv:2110.09804; docs/theory.md section 7.4.
 
     Parameters
     ----------
@@ -292,7 +292,7 @@ class LatentLDS:
     (stationary covariance :math:`R/2\\lambda`, autocovariance
     :math:`e^{-\\lambda|\\tau|}R/2\\lambda`), independent of :math:`V`. This is what the exact
     conversion of a continuous-time RNN produces, with :math:`\\lambda = 1` (the leak): the part of
-    the noise outside the latent space is low-pass filtered by the leak. docs/theory.md 7.2.
+    the noise outside the latent space is low-pass filtered by the leak. docs/theory.md 7.4.
 
     Parameters
     ----------
@@ -467,7 +467,7 @@ def rnn_to_lds(rnn: LowRankLinearRNN, *, tol: float = 1e-10) -> LatentLDS:
     :math:`do = -o\\,dt + (I-P)dW` (rate 1: colored observation noise). :math:`s` lives in
     :math:`\\mathrm{span}[M, SN]`; with its orthonormal basis :math:`U` (kept as ``basis``):
     :math:`A = U^TMN^TU` (discrete) or :math:`U^TMN^TU - I` (continuous), :math:`Q =
-    U^TPSP^TU`, :math:`C = DU`, :math:`R = D(I-P)S(I-P)^TD^T`. docs/theory.md section 7.2.
+    U^TPSP^TU`, :math:`C = DU`, :math:`R = D(I-P)S(I-P)^TD^T`. docs/theory.md section 7.4.
 
     The latent dimension is :math:`\\operatorname{rank}[M, SN] \\le 2r`; it is :math:`r` when
     :math:`\\mathrm{span}(SN) \\subseteq \\mathrm{span}(M)` (e.g. :math:`S = I` and
@@ -571,7 +571,7 @@ def output_autocovariance(model: LowRankLinearRNN | LatentLDS, lags: Any) -> Flo
     De^{(J-I)\\tau}\\Sigma_xD^T` with :math:`(J-I)\\Sigma_x + \\Sigma_x(J-I)^T + S = 0`; LDS
     :math:`\\Gamma(\\tau) = Ce^{A\\tau}\\Sigma_zC^T + e^{-\\lambda\\tau}R/2\\lambda` (OU observation
     noise; white observation noise, allowed only with zero ``R``, adds nothing). Negative lags
-    give the transpose. Lyapunov equations by ``scipy.linalg``; no simulation. docs/theory.md 7.2.
+    give the transpose. Lyapunov equations by ``scipy.linalg``; no simulation. docs/theory.md 7.4.
 
     Parameters
     ----------
@@ -648,7 +648,7 @@ def lds_to_rnn(
     the observation noise is treated as part of the Markov state. The error vanishes as
     :math:`(C^TR^{-1}C)^{-1} \\to 0`, i.e. as the number of informative observations grows
     (like ``1/p`` for ``p`` observations of comparable quality). Valente, Ostojic & Pillow,
-    arXiv:2110.09804; docs/theory.md section 7.2.
+    arXiv:2110.09804; docs/theory.md section 7.4.
 
     Parameters
     ----------
@@ -869,7 +869,7 @@ def markov_gap(lds: LatentLDS) -> MarkovGap:
     zero observation noise with ``C`` of full column rank). Discrete time only: for a
     continuous-time model discretize first (the exact conversion of a continuous RNN has colored
     observation noise, which a discrete filter must carry in its state). Valente, Ostojic &
-    Pillow, arXiv:2110.09804; docs/theory.md section 7.2.
+    Pillow, arXiv:2110.09804; docs/theory.md section 7.4.
 
     Parameters
     ----------
