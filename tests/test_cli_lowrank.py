@@ -43,6 +43,8 @@ def test_lowrank_writes_outputs_and_matches_the_api(tmp_path):
     assert root.attrs["config"]["lowrank"]["n"] == 300
     grp = load_dataset(out / "lowrank.zarr", group="rank2_cycle_tanh")
     assert grp.attrs["theory_period"] == pytest.approx(4 * np.pi, rel=1e-8)
+    # the effective circuit at the origin: J_eff = <phi'>(0) Sigma_nm = the overlap matrix
+    np.testing.assert_allclose(grp["j_eff"].values[0, 0], [[1.6, -0.8], [0.8, 1.6]], rtol=1e-12)
     # the same comparison through the public API gives the same network values
     cfg = load_config("lowrank", overrides=[s for s in SMALL if s != "--set"])
     c = compare_example(

@@ -44,6 +44,7 @@ from randrnn.lowrank import (
     MixtureLatentDynamics,
     NetworkCycles,
     NetworkLatentDynamics,
+    effective_circuit,
     find_latent_fixed_points,
     find_limit_cycle,
     fit_flow,
@@ -332,6 +333,15 @@ class ExampleComparison:
             ds["theory_orbit"] = (("orbit_sample", "latent"), self.cycle.orbit)
             ds.attrs["theory_period"] = self.cycle.period
             ds.attrs["theory_cycle_radius"] = self.cycle.radius
+        if len(th):
+            # the effective circuit at each theory point: gains and J_eff per component
+            dyn = MixtureLatentDynamics(
+                mixture=self.example.mixture, rank=self.example.rank, phi=nonlinearity(self.phi)
+            )
+            circ = effective_circuit(dyn, th.points)
+            ds["gain"] = (("point", "component"), circ.gain)
+            ds["j_eff"] = (("point", "component", "latent", "latent_in"), circ.j_eff)
+            ds["drive"] = (("point", "component", "latent"), circ.drive)
         return ds
 
 
