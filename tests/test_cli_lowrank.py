@@ -105,6 +105,8 @@ def test_lowrank_approximation_outputs(tmp_path):
     ]  # fmt: skip
     res = CliRunner().invoke(main, ["lowrank", *args, "--out", str(out)])
     assert res.exit_code == 0, res.output
+    assert "networks' period" in res.output
+    assert "quantities agree" not in res.output  # no examples were run
     ap = json.loads((out / "summary.json").read_text())["approximation"]
     assert [r["components"] for r in ap["table"]] == [4, 8]
     assert ap["target_cycle"]["period"] == pytest.approx(6.6632868593, rel=1e-6)

@@ -1158,8 +1158,19 @@ def lowrank_headline(result: Any) -> str:
     phis = list(dict.fromkeys(c.phi for c in comps))
     no_z = f"; {u} without a z (< 2 realizations)" if u else ""
     exact = f"; {e} exact by symmetry, not counted" if e else ""
-    return (
-        f"{k}/{m} quantities agree (|z| <= 3) over {len(examples)} examples x "
-        f"{'/'.join(phis)}; max |z| = {_zmax_str(zmax)}{no_z}{exact} "
-        f"({result.seconds.get('total', math.nan):.1f} s)"
-    )
+    parts = []
+    if comps:
+        parts.append(
+            f"{k}/{m} quantities agree (|z| <= 3) over {len(examples)} examples x "
+            f"{'/'.join(phis)}; max |z| = {_zmax_str(zmax)}{no_z}{exact}"
+        )
+    ap = getattr(result, "approximation", None)
+    if ap is not None:
+        pm, pse = ap.network.period_mean_se
+        tc = ap.best.target_cycle
+        rel = "" if tc is None else f" ({100 * (pm / tc.period - 1):+.1f} % of the target's)"
+        parts.append(
+            f"{ap.target.name}, P = {ap.best.n_components}: networks' period {pm:.3f} ± "
+            f"{pse:.3f}{rel}"
+        )
+    return f"{'; '.join(parts)} ({result.seconds.get('total', math.nan):.1f} s)"
