@@ -956,13 +956,6 @@ def _lowrank_theory_rows(comparison: Any) -> list[Row]:
     return rows
 
 
-def _lowrank_figure_name(comparison: Any) -> str:
-    """The name :func:`randrnn.plots.lowrank.figure_name` gives a comparison's figure (report
-    and plots are one layer: neither imports the other)."""
-    kind = {1: "field", 2: "flow"}.get(comparison.example.rank)
-    return "" if kind is None else f"{kind}_{comparison.example.name}_{comparison.phi}"
-
-
 def lowrank_sections(result: Any) -> tuple[str, list[Section]]:
     """The introduction and sections of a low-rank report.
 
@@ -982,7 +975,7 @@ def lowrank_sections(result: Any) -> tuple[str, list[Section]]:
         ``(intro, sections)`` for :func:`write_report`: an ``Agreement`` section (figure
         ``agreement``) and one section per example and nonlinearity, headed
         ``<example> (<phi>)``, with its table, the theory's fixed points and its figure
-        (:func:`randrnn.plots.lowrank.figure_name`).
+        (:attr:`~randrnn.experiments.lowrank.ExampleComparison.figure_name`).
     """
     lr = result.config.lowrank
     comps = list(result.comparisons)
@@ -1052,7 +1045,7 @@ def lowrank_sections(result: Any) -> tuple[str, list[Section]]:
             if c.all_agree
             else "<span class='bad'>not every quantity agrees</span>"
         )
-        fig = _lowrank_figure_name(c)
+        fig = c.figure_name
         text = (
             f"{html.escape(ex.description)} (rank {ex.rank}; parameters: "
             f"{html.escape(ex.source)}). Compared: {feature}; {len(ex.starts)} simulated "

@@ -854,8 +854,7 @@ def simulate_trajectories(
                 bar.close()
                 t_div = (step + 1) * dt
                 raise DivergenceError(
-                    f"trajectories diverged at step {step + 1} (t = {t_div:g}): |x| reached "
-                    f"{s:.3g} > max_abs = {max_abs:g}; reduce `dt` or check the couplings.",
+                    _divergence_message(realization, step + 1, t_div, dt, max_abs),
                     step=step + 1,
                     time=t_div,
                 )

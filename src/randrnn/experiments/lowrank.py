@@ -52,7 +52,7 @@ from randrnn.lowrank import (
     network_limit_cycles,
     orbit_statistics,
     poincare_crossings,
-    sample_flow_network,
+    poincare_section,
     stuart_landau,
     van_der_pol,
 )
@@ -278,6 +278,13 @@ class ExampleComparison:
         return f"{self.example.name}/{self.phi}"
 
     @property
+    def figure_name(self) -> str:
+        """File name (no suffix) of its figure: ``flow_`` (rank two) or ``field_`` (rank one)
+        followed by ``<example>_<phi>``; empty for other ranks (no figure)."""
+        kind = {1: "field", 2: "flow"}.get(self.example.rank)
+        return "" if kind is None else f"{kind}_{self.example.name}_{self.phi}"
+
+    @property
     def all_agree(self) -> bool:
         """Whether every compared quantity agrees (``|z| <= 3``)."""
         return all(bool(r["agree"]) for r in self.table)
@@ -423,10 +430,8 @@ def _simulated_cycle(t: Any, kappa: Any, t_skip: float) -> tuple[float, float]:
     """Period (mean return time) and radius of a projected full-network trajectory."""
     keep = t >= t_skip
     tt, kk = t[keep], kappa[keep]
-    center = kk.mean(axis=0)
-    dev = kk - center
-    _, _, vt = np.linalg.svd(dev, full_matrices=False)
-    cross = poincare_crossings(tt, kk, center, vt[1])
+    center, normal = poincare_section(kk)
+    cross = poincare_crossings(tt, kk, center, normal)
     if cross.size < 3:
         return math.nan, math.nan
     period = float(np.mean(np.diff(cross)))
@@ -762,15 +767,12 @@ class ApproximationResult:
     network : NetworkCycles
         Limit cycles of ``settings.realizations`` networks of ``settings.n`` units sampled
         from the fit with the most components.
-    orbits : (S, K, 2) ndarray
-        One period of each sampled network's cycle (NaN where none was found).
     """
 
     settings: ApproximationSettings
     target: FlowTarget
     fits: tuple[FlowFit, ...]
     network: NetworkCycles
-    orbits: Any
 
     @property
     def best(self) -> FlowFit:
@@ -835,9 +837,7 @@ class ApproximationResult:
         out: dict[str, Any] = {"approximation": table}
         for f in self.fits:
             out[f"approximation_fit_P{f.n_components}"] = f.to_xarray()
-        net = self.network.to_xarray()
-        net["orbit"] = (("seed", "orbit_sample", "latent"), self.orbits)
-        out["approximation_networks"] = net
+        out["approximation_networks"] = self.network.to_xarray()
         return out
 
 
@@ -869,19 +869,4 @@ def run_approximation(settings: ApproximationSettings) -> ApproximationResult:
     best = fits[int(np.argmax([f.n_components for f in fits]))]
     seeds = list(range(settings.seed, settings.seed + settings.realizations))
     net = network_limit_cycles(best, settings.n, seeds)
-    n_orbit = 200
-    orbits = np.full((len(seeds), n_orbit, 2), np.nan)
-    for i, sd in enumerate(seeds):
-        if not np.isfinite(net.period[i]):
-            continue
-        dyn = sample_flow_network(best, settings.n, sd)
-        try:
-            cyc = find_limit_cycle(
-                dyn, target.kappa0, v=best.v, t_transient=60.0, rtol=1e-6, n_orbit=n_orbit
-            )
-        except RuntimeError:
-            continue
-        orbits[i] = cyc.orbit
-    return ApproximationResult(
-        settings=settings, target=target, fits=fits, network=net, orbits=orbits
-    )
+    return ApproximationResult(settings=settings, target=target, fits=fits, network=net)

@@ -50,6 +50,7 @@ from randrnn.lowrank.latent import integrate_latent as integrate_latent
 from randrnn.lowrank.latent import latent_starts as latent_starts
 from randrnn.lowrank.latent import orbit_statistics as orbit_statistics
 from randrnn.lowrank.latent import poincare_crossings as poincare_crossings
+from randrnn.lowrank.latent import poincare_section as poincare_section
 from randrnn.lowrank.lds import LatentLDS as LatentLDS
 from randrnn.lowrank.lds import LowRankLinearRNN as LowRankLinearRNN
 from randrnn.lowrank.lds import MarkovGap as MarkovGap
@@ -96,6 +97,7 @@ __all__ = [
     "orbit_statistics",
     "output_autocovariance",
     "poincare_crossings",
+    "poincare_section",
     "rnn_to_lds",
     "sample_flow_network",
     "stuart_landau",

@@ -954,6 +954,8 @@ class NetworkCycles:
         Networks without a limit cycle from the start.
     target_period, target_radius : float
         The target's.
+    orbit : (S, K, R) ndarray
+        One period of each network's cycle, equally spaced in time (``nan`` where none).
     """
 
     n: int
@@ -963,6 +965,7 @@ class NetworkCycles:
     failed: int
     target_period: float
     target_radius: float
+    orbit: FloatArray
 
     @staticmethod
     def _mean_se(x: FloatArray) -> tuple[float, float]:
@@ -1007,7 +1010,11 @@ class NetworkCycles:
 
         attrs = {k: v for k, v in self.to_dict().items() if not isinstance(v, list)}
         return xr.Dataset(
-            {"period": ("seed", self.period), "radius": ("seed", self.radius)},
+            {
+                "period": ("seed", self.period),
+                "radius": ("seed", self.radius),
+                "orbit": (("seed", "orbit_sample", "latent"), self.orbit),
+            },
             coords={"seed": np.asarray(self.seeds, dtype=int)},
             attrs=attrs,
         )
@@ -1020,6 +1027,7 @@ def network_limit_cycles(
     *,
     t_transient: float = 60.0,
     rtol: float = 1e-6,
+    n_orbit: int = 200,
 ) -> NetworkCycles:
     """Period and radius of the limit cycle of networks sampled from ``fit``, one per seed.
 
@@ -1035,14 +1043,21 @@ def network_limit_cycles(
     if not sd:
         raise ValueError("`seeds` must hold at least one seed; got an empty sequence.")
     tc = fit.target_cycle if fit.target_cycle is not None else fit.target.limit_cycle()
+    check_positive_int("n_orbit", n_orbit)
     period = np.full(len(sd), math.nan)
     radius = np.full(len(sd), math.nan)
+    orbit = np.full((len(sd), n_orbit, fit.rank), math.nan)
     failed = 0
     for i, s in enumerate(sd):
         net = sample_flow_network(fit, n, s)
         try:
             cyc = find_limit_cycle(
-                net, np.asarray(fit.target.kappa0), v=fit.v, t_transient=t_transient, rtol=rtol
+                net,
+                np.asarray(fit.target.kappa0),
+                v=fit.v,
+                t_transient=t_transient,
+                rtol=rtol,
+                n_orbit=n_orbit,
             )
         except RuntimeError:
             failed += 1
@@ -1050,7 +1065,7 @@ def network_limit_cycles(
         if not cyc.converged or cyc.radius < MIN_RADIUS * tc.radius:
             failed += 1  # a decaying spiral or a numerical oscillation at a fixed point
             continue
-        period[i], radius[i] = cyc.period, cyc.radius
+        period[i], radius[i], orbit[i] = cyc.period, cyc.radius, cyc.orbit
     return NetworkCycles(
         n=int(n),
         seeds=np.asarray(sd),
@@ -1059,4 +1074,5 @@ def network_limit_cycles(
         failed=failed,
         target_period=tc.period,
         target_radius=tc.radius,
+        orbit=orbit,
     )

@@ -736,6 +736,17 @@ def poincare_crossings(
     return t[up] + frac * (t[up + 1] - t[up])
 
 
+def poincare_section(kappa: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(center, normal)`` of the Poincare section of sampled states ``kappa`` (T, R).
+
+    The hyperplane through their mean, normal to their second principal axis: an orbit
+    sampled over whole periods crosses it upwards once per period.
+    """
+    center = kappa.mean(axis=0)
+    _, _, vt = np.linalg.svd(kappa - center, full_matrices=False)
+    return center, vt[1]
+
+
 def orbit_statistics(orbit: FloatArray) -> tuple[FloatArray, float, FloatArray]:
     """``(center, radius, amplitude)`` of states sampled uniformly over one period."""
     center = orbit.mean(axis=0)
@@ -781,14 +792,11 @@ def find_limit_cycle(
     )
     ts = np.linspace(0.5 * t_transient, t_transient, 2000)
     late = pre.sol(ts).T
-    center = late.mean(axis=0)
-    dev = late - center
-    if float(np.abs(dev).max()) < 1e-6 * (1.0 + float(np.abs(center).max())):
+    center, normal = poincare_section(late)
+    if float(np.abs(late - center).max()) < 1e-6 * (1.0 + float(np.abs(center).max())):
         raise RuntimeError(
             "the trajectory settled at a fixed point (no oscillation after `t_transient`)."
         )
-    _, _, vt = np.linalg.svd(dev, full_matrices=False)
-    normal = vt[1]
     window = max(t_transient, 1.0)
     state, t0 = late[-1], ts[-1]
     crossings: list[float] = []

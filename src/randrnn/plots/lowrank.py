@@ -444,7 +444,7 @@ def approximation_cycles_figure(result: Any) -> Any:
     ax = axes[2]
     if tc is not None:
         ax.plot(*np.vstack([tc.orbit, tc.orbit[:1]]).T, "k--", lw=2, label="target")
-    for i, orb in enumerate(ap.orbits):
+    for i, orb in enumerate(ap.network.orbit):
         if np.all(np.isfinite(orb)):
             ax.plot(
                 *np.vstack([orb, orb[:1]]).T,
@@ -464,10 +464,8 @@ def approximation_cycles_figure(result: Any) -> Any:
 
 
 def figure_name(comparison: Any) -> str:
-    """File name (no suffix) of a comparison's figure: ``flow_`` (rank two) or ``field_``
-    (rank one) followed by ``<example>_<phi>``; empty for other ranks (no figure)."""
-    kind = {1: "field", 2: "flow"}.get(comparison.example.rank)
-    return "" if kind is None else f"{kind}_{comparison.example.name}_{comparison.phi}"
+    """File name (no suffix) of a comparison's figure (``ExampleComparison.figure_name``)."""
+    return str(comparison.figure_name)
 
 
 def figures(result: Any) -> dict[str, Any]:
