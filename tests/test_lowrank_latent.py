@@ -784,3 +784,14 @@ def test_find_roots_ghost_of_a_saddle_node() -> None:
     assert len(ghost.points) == 1
     np.testing.assert_allclose(ghost.points[0], 0.0, atol=1e-4)
     assert abs(ghost.residual[0] - 0.01) < 1e-8
+
+
+def test_network_from_realization_refuses_noise_and_other_timescales() -> None:
+    """A noisy network, or one on another clock, is not its latent field: refused."""
+    ens = LowRankEnsemble(n=60, rank=2, n_inputs=1, mixture=_random_mixture(21))
+    with pytest.raises(ValueError, match=r"noise sigma = 0\.5"):
+        NetworkLatentDynamics.from_realization(
+            realize(RateNetwork(ensemble=ens, sigma=0.5), Seeds())
+        )
+    with pytest.raises(ValueError, match="tau = 1"):
+        NetworkLatentDynamics.from_realization(realize(RateNetwork(ensemble=ens, tau=2.0), Seeds()))

@@ -310,14 +310,24 @@ class NetworkLatentDynamics(AbstractLatentDynamics):
         Raises
         ------
         ValueError
-            If the realization has no low-rank part, a random part, static input ``b`` or
-            per-unit time constants (then the dynamics do not close on the loadings).
+            If the realization has no low-rank part (or couplings of its own), a random part,
+            static input ``b``, time constants other than 1, or noise: then the network's
+            dynamics are not the latent field (they do not close on the loadings, run on
+            another clock, or are driven outside the loadings' span, which feeds back through
+            ``phi``). For the noise-free skeleton of a noisy network build the dynamics from
+            its loadings directly, ``NetworkLatentDynamics(M=, N=, inputs=, phi=)``.
         """
         c = realization.coupling
         ens = realization.network.ensemble
-        if c.low_rank is None or not isinstance(ens, LowRankEnsemble):
+        if (
+            c is None
+            or realization.custom
+            or c.low_rank is None
+            or not isinstance(ens, LowRankEnsemble)
+        ):
             raise ValueError(
-                "`realization` must be drawn from a LowRankEnsemble (it has no low-rank part)."
+                "`realization` must be drawn from a LowRankEnsemble (it has no low-rank part, "
+                "or couplings of its own)."
             )
         if ens.chi is not None:
             raise ValueError(
@@ -325,10 +335,19 @@ class NetworkLatentDynamics(AbstractLatentDynamics):
                 "loadings; use randrnn.fixedpoints on the full network."
             )
         tau = np.asarray(realization.tau, dtype=float)
-        if np.any(tau != tau.flat[0]) or np.any(np.asarray(realization.b) != 0):
+        if np.any(tau != 1.0) or np.any(np.asarray(realization.b) != 0):
             raise ValueError(
-                "`realization` must have one time constant and no static input `b` for the "
-                "latent reduction; give constant inputs through the input loadings instead."
+                "`realization` must have tau = 1 for every unit and no static input `b` for the "
+                "latent reduction (the latent field is in units of the time constant); got "
+                f"tau in [{float(tau.min()):g}, {float(tau.max()):g}]. Give constant inputs "
+                "through the input loadings instead of `b`."
+            )
+        if realization.network.sigma > 0:
+            raise ValueError(
+                f"`realization` has noise sigma = {realization.network.sigma:g}: noise drives "
+                "the state outside the loadings' span, which feeds back through phi, so the "
+                "latent field is not its dynamics. Use a noise-free network, or "
+                "NetworkLatentDynamics(M=, N=, inputs=, phi=) for the noise-free skeleton."
             )
         M, N = c.low_rank
         R = ens.rank
