@@ -11,7 +11,7 @@ r"""Coupling ensembles shared by theory, simulation and spectra (``docs/theory.m
 - :class:`JacobianEnsemble` -- the random-matrix spec :math:`T^{-1}(-I + J G)` on a coupling
   ensemble, with timescale and gain laws; :class:`JacobianSample` is one draw.
 - Distributions (:class:`Fixed`, :class:`Uniform`, :class:`LogNormal`, :class:`HalfNormal`,
-  :class:`Beta`, :class:`Samples`) for weights, timescales and gains.
+  :class:`Beta`, :class:`Samples`, :class:`ZeroInflated`) for weights, timescales and gains.
 """
 
 from randrnn.ensembles.base import (
@@ -53,6 +53,9 @@ from randrnn.ensembles.distributions import (
 )
 from randrnn.ensembles.distributions import (
     Uniform as Uniform,
+)
+from randrnn.ensembles.distributions import (
+    ZeroInflated as ZeroInflated,
 )
 from randrnn.ensembles.distributions import (
     distribution_from_config as distribution_from_config,
@@ -103,6 +106,7 @@ __all__ = [
     "LowRankEnsemble",
     "Samples",
     "Uniform",
+    "ZeroInflated",
     "as_jacobian_ensemble",
     "default_ei",
     "distribution_from_config",

@@ -73,6 +73,25 @@ class AbstractDistribution(abc.ABC):
         ``spread > 0``) or the standard deviation of ``log x`` (lognormal).
         """
 
+    @abc.abstractmethod
+    def cdf(self, x: Any) -> FloatArray:
+        r"""Return :math:`P(X \le x)` elementwise."""
+
+    @abc.abstractmethod
+    def ppf(self, u: Any) -> FloatArray:
+        """Return the quantile function at probabilities ``u`` in ``[0, 1]`` (elementwise)."""
+
+    def moment(self, p: float) -> float:
+        """Return :math:`E[X^p]` for a real ``p > 0`` (quadrature unless a closed form exists)."""
+        p = check_positive("p", p)
+        x, w = self.quadrature(96)
+        return float(np.sum(w * np.power(np.maximum(x, 0.0), p)))
+
+    @property
+    def zero_fraction(self) -> float:
+        """Probability of the value 0 exactly (a silent unit, for gains)."""
+        return 0.0
+
     def to_config(self) -> dict[str, Any]:
         """Return the TOML-able description (``kind`` plus the dataclass fields)."""
         out = {"kind": self.kind, **asdict(self)}  # type: ignore[call-overload]
@@ -113,6 +132,19 @@ class Fixed(AbstractDistribution):
 
     def quadrature(self, n: int) -> tuple[FloatArray, FloatArray]:
         return np.array([self.value]), np.array([1.0])
+
+    def cdf(self, x: Any) -> FloatArray:
+        return (np.asarray(x, dtype=float) >= self.value).astype(float)
+
+    def ppf(self, u: Any) -> FloatArray:
+        return np.full(np.shape(u), self.value)
+
+    def moment(self, p: float) -> float:
+        return float(self.value ** check_positive("p", p))
+
+    @property
+    def zero_fraction(self) -> float:
+        return 1.0 if self.value == 0 else 0.0
 
     def scaled(self, factor: float) -> Fixed:
         return Fixed(value=self.value * factor)
@@ -166,6 +198,15 @@ class Uniform(AbstractDistribution):
         x, w = np.polynomial.legendre.leggauss(n)
         return self.mean + 0.5 * (self.high - self.low) * x, w / 2.0
 
+    def cdf(self, x: Any) -> FloatArray:
+        x = np.asarray(x, dtype=float)
+        if self.high == self.low:
+            return (x >= self.low).astype(float)
+        return np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
+
+    def ppf(self, u: Any) -> FloatArray:
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
+
     def scaled(self, factor: float) -> Uniform:
         return Uniform(low=self.low * factor, high=self.high * factor)
 
@@ -216,6 +257,26 @@ class LogNormal(AbstractDistribution):
     def quadrature(self, n: int) -> tuple[FloatArray, FloatArray]:
         x, w = np.polynomial.hermite_e.hermegauss(n)
         return self.median * np.exp(self.sigma * x), w / w.sum()
+
+    def cdf(self, x: Any) -> FloatArray:
+        from scipy.special import ndtr
+
+        x = np.asarray(x, dtype=float)
+        if self.sigma == 0:
+            return (x >= self.median).astype(float)
+        with np.errstate(divide="ignore"):
+            return np.where(
+                x > 0, ndtr(np.log(np.maximum(x, 1e-300) / self.median) / self.sigma), 0.0
+            )
+
+    def ppf(self, u: Any) -> FloatArray:
+        from scipy.special import ndtri
+
+        return self.median * np.exp(self.sigma * ndtri(np.asarray(u, dtype=float)))
+
+    def moment(self, p: float) -> float:
+        p = check_positive("p", p)
+        return float(self.median**p * math.exp(0.5 * (p * self.sigma) ** 2))
 
     def scaled(self, factor: float) -> LogNormal:
         return LogNormal(median=self.median * factor, sigma=self.sigma)
@@ -269,6 +330,40 @@ class HalfNormal(AbstractDistribution):
         x, w = np.polynomial.hermite_e.hermegauss(n)
         return np.abs(self.loc + self.scale * x), w / w.sum()
 
+    def cdf(self, x: Any) -> FloatArray:
+        from scipy.special import ndtr
+
+        x = np.asarray(x, dtype=float)
+        if self.scale == 0:
+            return (x >= abs(self.loc)).astype(float)
+        s, m = self.scale, self.loc
+        return np.where(x >= 0, ndtr((x - m) / s) - ndtr((-x - m) / s), 0.0)
+
+    def ppf(self, u: Any) -> FloatArray:
+        from scipy import stats
+
+        u = np.asarray(u, dtype=float)
+        if self.scale == 0:
+            return np.full(u.shape, abs(self.loc))
+        return np.asarray(stats.foldnorm(abs(self.loc) / self.scale, scale=self.scale).ppf(u))
+
+    def moment(self, p: float) -> float:
+        p = check_positive("p", p)
+        if self.loc == 0:
+            return float(
+                self.scale**p * 2 ** (p / 2) * math.gamma((p + 1) / 2) / math.sqrt(math.pi)
+            )
+        from scipy import integrate
+
+        m, sd = self.loc, self.scale
+        if sd == 0:
+            return float(abs(m) ** p)
+        f = lambda y: abs(y) ** p * math.exp(-0.5 * ((y - m) / sd) ** 2)  # noqa: E731
+        lo, hi = m - 12 * sd, m + 12 * sd
+        pts = [0.0] if lo < 0 < hi else None
+        val = integrate.quad(f, lo, hi, points=pts, limit=200)[0]
+        return float(val / (sd * math.sqrt(2 * math.pi)))
+
     def scaled(self, factor: float) -> HalfNormal:
         return HalfNormal(scale=self.scale * abs(factor), loc=self.loc * factor)
 
@@ -317,6 +412,22 @@ class Samples(AbstractDistribution):
     def quadrature(self, n: int) -> tuple[FloatArray, FloatArray]:
         v = np.asarray(self.values)
         return v, np.full(v.size, 1.0 / v.size)
+
+    def cdf(self, x: Any) -> FloatArray:
+        v = np.sort(np.asarray(self.values))
+        return np.searchsorted(v, np.asarray(x, dtype=float), side="right") / v.size
+
+    def ppf(self, u: Any) -> FloatArray:
+        return np.quantile(
+            np.asarray(self.values), np.asarray(u, dtype=float), method="inverted_cdf"
+        )
+
+    def moment(self, p: float) -> float:
+        return float(np.mean(np.power(np.asarray(self.values), check_positive("p", p))))
+
+    @property
+    def zero_fraction(self) -> float:
+        return float(np.mean(np.asarray(self.values) == 0))
 
     def scaled(self, factor: float) -> Samples:
         return Samples(values=tuple(factor * x for x in self.values))
@@ -399,6 +510,23 @@ class Beta(AbstractDistribution):
         y = (t + 1.0) / 2.0
         return self.low + (self.high - self.low) * y, w / w.sum()
 
+    def _frozen(self) -> Any:
+        from scipy import stats
+
+        return stats.beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
+
+    def cdf(self, x: Any) -> FloatArray:
+        x = np.asarray(x, dtype=float)
+        if self.high == self.low:
+            return (x >= self.low).astype(float)
+        return np.asarray(self._frozen().cdf(x))
+
+    def ppf(self, u: Any) -> FloatArray:
+        u = np.asarray(u, dtype=float)
+        if self.high == self.low:
+            return np.full(u.shape, self.low)
+        return np.asarray(self._frozen().ppf(u))
+
     def scaled(self, factor: float) -> Beta:
         return Beta(a=self.a, b=self.b, low=self.low * factor, high=self.high * factor)
 
@@ -411,7 +539,87 @@ class Beta(AbstractDistribution):
         return Beta(a=self.a, b=self.b, low=c * (1 - spread), high=c * (1 + spread))
 
 
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ZeroInflated(AbstractDistribution):
+    r"""``base`` with an atom at 0 of mass ``zero_fraction``: gains of silent units.
+
+    A unit with gain 0 has an empty column in :math:`W G`; its Jacobian eigenvalue is exactly
+    :math:`-1/\tau` (the bar of ``docs/theory.md`` section 5.4).
+
+    Examples
+    --------
+    >>> d = ZeroInflated(base=Beta(a=2.0, b=2.0, low=0.1, high=0.3), zero_fraction=0.25)
+    >>> bool(abs(d.mean - 0.75 * 0.2) < 1e-15), float(d.cdf(0.0))
+    (True, 0.25)
+    """
+
+    kind: ClassVar[str] = "zero_inflated"
+    base: AbstractDistribution
+    zero_fraction: float  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base", distribution_from_config(self.base, name="base"))
+        q = check_real("zero_fraction", self.zero_fraction)
+        if not 0.0 <= q < 1.0:
+            raise ValueError(
+                f"`zero_fraction` must be in [0, 1); got {q!r}. For silent units only use "
+                "Fixed(value=0)."
+            )
+        object.__setattr__(self, "zero_fraction", q)
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        silent = rng.random(size) < self.zero_fraction
+        x = self.base.sample(rng, size)
+        return np.where(silent, 0.0, x)
+
+    @property
+    def mean(self) -> float:
+        return (1.0 - self.zero_fraction) * self.base.mean
+
+    @property
+    def second_moment(self) -> float:
+        return (1.0 - self.zero_fraction) * self.base.second_moment
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (0.0, self.base.support[1])
+
+    def quadrature(self, n: int) -> tuple[FloatArray, FloatArray]:
+        x, w = self.base.quadrature(n)
+        q = self.zero_fraction
+        return np.concatenate([[0.0], x]), np.concatenate([[q], (1.0 - q) * w])
+
+    def cdf(self, x: Any) -> FloatArray:
+        x = np.asarray(x, dtype=float)
+        q = self.zero_fraction
+        return np.where(x >= 0, q + (1.0 - q) * self.base.cdf(x), 0.0)
+
+    def ppf(self, u: Any) -> FloatArray:
+        u = np.asarray(u, dtype=float)
+        q = self.zero_fraction
+        v = np.clip((u - q) / (1.0 - q), 0.0, 1.0)
+        return np.where(u <= q, 0.0, self.base.ppf(v))
+
+    def moment(self, p: float) -> float:
+        return (1.0 - self.zero_fraction) * self.base.moment(p)
+
+    def scaled(self, factor: float) -> ZeroInflated:
+        return ZeroInflated(base=self.base.scaled(factor), zero_fraction=self.zero_fraction)
+
+    def with_spread(self, spread: float) -> ZeroInflated:
+        return ZeroInflated(base=self.base.with_spread(spread), zero_fraction=self.zero_fraction)
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "base": self.base.to_config(),
+            "zero_fraction": self.zero_fraction,
+        }
+
+
 DISTRIBUTIONS: dict[str, type[AbstractDistribution]] = {
+    "zero_inflated": ZeroInflated,
     "beta": Beta,
     "fixed": Fixed,
     "uniform": Uniform,

@@ -13,13 +13,20 @@ is :func:`randrnn.networks.jacobian`, which returns the same :class:`JacobianSam
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, final
 
 import numpy as np
 
 from randrnn._typing import FloatArray, Seed
-from randrnn._validation import as_rng, check_fraction, check_in, check_nonnegative
+from randrnn._validation import (
+    as_rng,
+    check_fraction,
+    check_in,
+    check_nonnegative,
+    check_real,
+)
 from randrnn.ensembles.base import AbstractEnsemble, block_mean_factors, ensemble_from_config
 from randrnn.ensembles.block import BlockEnsemble
 from randrnn.ensembles.distributions import (
@@ -115,6 +122,9 @@ class JacobianEnsemble:
         Timescale law of each population of ``coupling``.
     gain : sequence of AbstractDistribution or float
         Gain law of each population.
+    correlation : sequence of float, optional
+        Per population, the correlation of a Gaussian copula joining a unit's timescale and
+        gain (0, the default: independent). The marginals stay ``tau[a]`` and ``gain[a]``.
 
     Examples
     --------
@@ -127,6 +137,7 @@ class JacobianEnsemble:
     coupling: AbstractEnsemble
     tau: tuple[AbstractDistribution, ...]
     gain: tuple[AbstractDistribution, ...]
+    correlation: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.coupling, AbstractEnsemble):
@@ -137,6 +148,18 @@ class JacobianEnsemble:
         P = self.coupling.statistics().n_populations
         object.__setattr__(self, "tau", _per_population("tau", self.tau, P))
         object.__setattr__(self, "gain", _per_population("gain", self.gain, P))
+        rho = (0.0,) * P if self.correlation is None else self.correlation
+        rho = tuple(
+            check_real(f"correlation[{a}]", r)
+            for a, r in enumerate(_as_tuple("correlation", rho, P))
+        )
+        for a, r in enumerate(rho):
+            if not -1.0 < r < 1.0:
+                raise ValueError(
+                    f"`correlation[{a}]` must be in (-1, 1) (a Gaussian-copula correlation of "
+                    f"timescale and gain); got {r!r}."
+                )
+        object.__setattr__(self, "correlation", rho)
         for a, d in enumerate(self.tau):
             lo = d.support[0]
             if lo <= 0 and not (d.kind == "lognormal" and d.mean > 0):
@@ -213,15 +236,98 @@ class JacobianEnsemble:
             ) from exc
         return dataclasses.replace(self, coupling=coupling)
 
+    # -- per-unit laws ------------------------------------------------------------------------
+    @property
+    def correlated(self) -> bool:
+        """Whether any population joins timescale and gain through a copula."""
+        return any(r != 0 for r in self.correlation or ())
+
+    def sample_units(
+        self, rng: Seed, counts: Any = None
+    ) -> tuple[list[FloatArray], list[FloatArray]]:
+        """Draw timescales and gains per population (``counts[a]`` units each).
+
+        All timescales are drawn first, then all gains; a population with a copula correlation
+        draws its timescales through the normal quantile of a standard normal ``u`` and its gains
+        through ``rho u + sqrt(1 - rho^2) v``.
+
+        Parameters
+        ----------
+        rng : int, Generator or None
+            Random source.
+        counts : sequence of int, optional
+            Units per population (default: the population sizes).
+
+        Returns
+        -------
+        tau, gain : list of ndarray
+            One array per population.
+        """
+        from scipy.special import ndtr
+
+        gen = as_rng(rng)
+        counts = self.sizes if counts is None else tuple(int(k) for k in counts)
+        rho = self.correlation or (0.0,) * len(counts)
+        tau, latent = [], []
+        for d, k, r in zip(self.tau, counts, rho, strict=True):
+            if r == 0:
+                tau.append(d.sample(gen, k))
+                latent.append(None)
+            else:
+                u = gen.standard_normal(k)
+                tau.append(np.asarray(d.ppf(ndtr(u)), dtype=float))
+                latent.append(u)
+        gain = []
+        for d, k, r, u in zip(self.gain, counts, rho, latent, strict=True):
+            if u is None:
+                gain.append(d.sample(gen, k))
+            else:
+                v = r * u + math.sqrt(1.0 - r * r) * gen.standard_normal(k)
+                gain.append(np.asarray(d.ppf(ndtr(v)), dtype=float))
+        return tau, gain
+
+    def unit_quadrature(self, a: int, n: int = 32) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Nodes and weights of a rule for :math:`E_a[f(\\tau, g)]` over population ``a``.
+
+        A product rule of the two marginal rules without a copula; with one, a Gauss-Hermite
+        rule in the copula's normal variables mapped through the marginal quantile functions.
+
+        Parameters
+        ----------
+        a : int
+            Population.
+        n : int
+            Nodes per dimension.
+
+        Returns
+        -------
+        tau, gain, weight : ndarray
+            Flat arrays (weights sum to 1).
+        """
+        from scipy.special import ndtr
+
+        r = (self.correlation or (0.0,) * self.n_populations)[a]
+        td, gd = self.tau[a], self.gain[a]
+        if r == 0:
+            t, wt = td.quadrature(n)
+            g, wg = gd.quadrature(max(8, n // 3))
+            T, G = np.meshgrid(t, g, indexing="ij")
+            return T.ravel(), G.ravel(), np.outer(wt, wg).ravel()
+        x, w = np.polynomial.hermite_e.hermegauss(n)
+        w = w / w.sum()
+        U, V = np.meshgrid(x, x, indexing="ij")
+        t = np.asarray(td.ppf(ndtr(U.ravel())), dtype=float)
+        g = np.asarray(gd.ppf(ndtr(r * U.ravel() + math.sqrt(1 - r * r) * V.ravel())), dtype=float)
+        return t, g, np.outer(w, w).ravel()
+
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, rng: Seed = None) -> JacobianSample:
         """Draw ``tau``, ``gain`` (per population, in this order) and then the couplings."""
         from scipy import sparse
 
         gen = as_rng(rng)
-        sizes = self.sizes
-        tau = np.concatenate([d.sample(gen, k) for d, k in zip(self.tau, sizes, strict=True)])
-        gain = np.concatenate([d.sample(gen, k) for d, k in zip(self.gain, sizes, strict=True)])
+        taus, gains = self.sample_units(gen)
+        tau, gain = np.concatenate(taus), np.concatenate(gains)
         c = self.coupling.sample_coupling(gen)
         if c.low_rank is not None:
             raise ValueError(
@@ -247,10 +353,13 @@ class JacobianEnsemble:
         return cls(coupling=BlockEnsemble(**blocks), tau=tau, gain=gain)
 
     def to_config(self) -> dict[str, Any]:
-        """Flat TOML-able description: the coupling's fields plus ``tau`` and ``gain``."""
+        """Flat TOML-able description: the coupling's fields plus ``tau``, ``gain`` and, when
+        used, ``correlation``."""
         out = dict(self.coupling.to_config())
         out["tau"] = [d.to_config() for d in self.tau]
         out["gain"] = [d.to_config() for d in self.gain]
+        if self.correlated:
+            out["correlation"] = list(self.correlation or ())
         return out
 
     @classmethod
@@ -279,8 +388,9 @@ class JacobianEnsemble:
                 f"`ensemble` must give {missing} (one law per population) for a Jacobian ensemble."
             )
         tau, gain = cfg.pop("tau"), cfg.pop("gain")
+        corr = cfg.pop("correlation", None)
         cfg.setdefault("kind", "block")
-        return cls(coupling=ensemble_from_config(cfg), tau=tau, gain=gain)
+        return cls(coupling=ensemble_from_config(cfg), tau=tau, gain=gain, correlation=corr)
 
     @classmethod
     def excitatory_inhibitory(
@@ -328,6 +438,113 @@ class JacobianEnsemble:
         tau = _per_population("tau", (tau_e, tau_i), 2)
         gain = _per_population("gain", (gain_e, gain_i), 2)
         return cls(coupling=coupling, tau=tau, gain=gain)
+
+    @classmethod
+    def inhibitory_core(
+        cls,
+        *,
+        n: int = 10_000,
+        fraction_inhibitory: float = 0.2,
+        in_degree: float = 4.0,
+        excitatory_in_degree: float | None = None,
+        surviving: float = 0.0,
+        weight_i: AbstractDistribution | float | dict[str, Any] | None = None,
+        weight_e: AbstractDistribution | float | dict[str, Any] | None = None,
+        tau_e: AbstractDistribution | float | dict[str, Any] | None = None,
+        tau_i: AbstractDistribution | float | dict[str, Any] | None = None,
+        gain_e: AbstractDistribution | float | dict[str, Any] | None = None,
+        gain_i: AbstractDistribution | float | dict[str, Any] | None = None,
+        correlation: tuple[float, float] = (0.0, 0.0),
+        keep_mean: bool = True,
+    ) -> JacobianEnsemble:
+        r"""The inhibitory-core, excitatory-periphery ensemble of trained E/I Jacobians.
+
+        Chotibut, Evnin & Horinouchi (2025), arXiv:2512.12767 (``docs/theory.md`` section 5):
+        every unit receives on average ``in_degree`` inhibitory inputs (sparse Erdős-Rényi
+        inhibitory columns, finite mean in-degree, broadly distributed magnitudes); excitatory
+        outgoing weights are pruned, a fraction ``surviving`` of the ``excitatory_in_degree``
+        excitatory inputs per unit survives; timescales and gains follow Beta laws on intervals,
+        independent or joined by a Gaussian copula. Weights are used as given (finite
+        connectivity scaling, no :math:`1/\\sqrt n`).
+
+        Parameters
+        ----------
+        n : int
+            Number of units.
+        fraction_inhibitory : float
+            Fraction of inhibitory units (population ``I``, listed second).
+        in_degree : float
+            Mean number of inhibitory inputs per unit, :math:`c`.
+        excitatory_in_degree : float, optional
+            Mean number of excitatory inputs per unit before pruning (default: the same
+            connection probability as the inhibitory columns).
+        surviving : float
+            Fraction of excitatory connections that survive pruning (0: pure periphery).
+        weight_i, weight_e : distribution, number or table, optional
+            Magnitude laws (default ``LogNormal(median=1, sigma=1)`` for I, ``HalfNormal(0.2)``
+            for E).
+        tau_e, tau_i : distribution, number or table, optional
+            Timescale laws (default ``Beta(2, 5)`` on [1, 5] for E, slower and broader
+            ``Beta(2, 2)`` on [2, 12] for I).
+        gain_e, gain_i : distribution, number or table, optional
+            Gain laws (default ``Beta(2, 2)`` on [0.05, 0.25], sigmoid slopes).
+        correlation : (float, float)
+            Copula correlation of timescale and gain in E and in I.
+        keep_mean : bool
+            Keep the weight means in the samples (the sparse matrix itself; the mean gives an
+            outlier) or remove them as a dense rank-2 correction.
+
+        Returns
+        -------
+        JacobianEnsemble
+            The spec (populations ``E``, ``I``).
+
+        Examples
+        --------
+        >>> ens = JacobianEnsemble.inhibitory_core(n=1000, in_degree=3.0)
+        >>> ens.sizes, ens.coupling.in_degree
+        ((800, 200), ((0.0, 3.0), (0.0, 3.0)))
+        >>> s = ens.sample(0)
+        >>> bool(s.W[:, :800].nnz == 0)          # pruned excitatory columns
+        True
+        """
+        from randrnn.ensembles.distributions import Beta
+
+        f = check_fraction("fraction_inhibitory", fraction_inhibitory)
+        if not 0.0 < f < 1.0:
+            raise ValueError(
+                f"`fraction_inhibitory` must be in (0, 1); got {f!r}. For one population use "
+                "JacobianEnsemble.from_blocks."
+            )
+        c = check_nonnegative("in_degree", in_degree)
+        c_e = (
+            c * (1.0 - f) / f
+            if excitatory_in_degree is None
+            else check_nonnegative("excitatory_in_degree", excitatory_in_degree)
+        )
+        q = check_fraction("surviving", surviving)
+
+        def law(value: Any, default: AbstractDistribution, name: str) -> AbstractDistribution:
+            return default if value is None else distribution_from_config(value, name=name)
+
+        wi = law(weight_i, LogNormal(median=1.0, sigma=1.0), "weight_i")
+        we = law(weight_e, HalfNormal(scale=0.2), "weight_e")
+        coupling = BlockEnsemble(
+            n=n,
+            fractions=(1.0 - f, f),
+            signs=(1, -1),
+            in_degree=((c_e * q, c), (c_e * q, c)),
+            weights=((we, wi), (we, wi)),
+            scaling="none",
+            keep_mean=keep_mean,
+        )
+        tau = (
+            law(tau_e, Beta(a=2.0, b=5.0, low=1.0, high=5.0), "tau_e"),
+            law(tau_i, Beta(a=2.0, b=2.0, low=2.0, high=12.0), "tau_i"),
+        )
+        g_default = Beta(a=2.0, b=2.0, low=0.05, high=0.25)
+        gain = (law(gain_e, g_default, "gain_e"), law(gain_i, g_default, "gain_i"))
+        return cls(coupling=coupling, tau=tau, gain=gain, correlation=tuple(correlation))
 
 
 def default_ei(n: int = 1000, *, keep_mean: bool = False) -> JacobianEnsemble:
