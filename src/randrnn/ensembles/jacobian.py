@@ -268,7 +268,8 @@ class JacobianEnsemble:
         gen = as_rng(rng)
         counts = self.sizes if counts is None else tuple(int(k) for k in counts)
         rho = self.correlation or (0.0,) * len(counts)
-        tau, latent = [], []
+        tau: list[FloatArray] = []
+        latent: list[Any] = []
         for d, k, r in zip(self.tau, counts, rho, strict=True):
             if r == 0:
                 tau.append(d.sample(gen, k))

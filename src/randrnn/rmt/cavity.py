@@ -168,11 +168,14 @@ def _draw(ens: JacobianEnsemble, settings: CavitySettings, n_sweeps: int) -> _Dr
     scale2 = block.scale**2
     in_ptr = np.zeros((n_sweeps, Mt + 1), dtype=np.int64)
     out_ptr = np.zeros((n_sweeps, Mt + 1), dtype=np.int64)
-    in_src_l, in_w_l, out_dst_l, out_w_l = [], [], [], []
+    in_src_l: list[Any] = []
+    in_w_l: list[Any] = []
+    out_dst_l: list[Any] = []
+    out_w_l: list[Any] = []
     n_in = n_out = 0
     for s in range(n_sweeps):
-        src_s, w_s, cnt_in = [], [], np.zeros(Mt, dtype=np.int64)
-        dst_s, wo_s, cnt_out = [], [], np.zeros(Mt, dtype=np.int64)
+        src_s, cnt_in = [], np.zeros(Mt, dtype=np.int64)
+        dst_s, cnt_out = [], np.zeros(Mt, dtype=np.int64)
         for a in act:
             ia = starts[a]
             for b in act:
@@ -694,7 +697,7 @@ def cavity_density(
             residual=math.inf,
             tol=0.0,
         )
-    G = res.correction.reshape(Z.shape + (st.batches,))
+    G = res.correction.reshape((*Z.shape, st.batches))
     dx = np.diff(xe)[:, None, None]
     dy = np.diff(ye)[None, :, None]
     bottom = 0.5 * (G[:-1, :-1] + G[1:, :-1]) * dx

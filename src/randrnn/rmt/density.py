@@ -30,14 +30,9 @@ from randrnn.rmt.sparse import strong_component
 def _joint_nodes(
     ens: JacobianEnsemble, n_quad: int
 ) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
-    """Per population: tau nodes, gain nodes and weights of the product rule (tau, gain indep.)."""
-    out = []
-    for td, gd in zip(ens.tau, ens.gain, strict=True):
-        t, wt = td.quadrature(n_quad)
-        g, wg = gd.quadrature(max(8, n_quad // 3))
-        T, Gn = np.meshgrid(t, g, indexing="ij")
-        out.append((T.ravel(), Gn.ravel(), np.outer(wt, wg).ravel()))
-    return out
+    """Per population: tau nodes, gain nodes and weights of the joint rule
+    (:meth:`JacobianEnsemble.unit_quadrature`: a product rule without a copula)."""
+    return [ens.unit_quadrature(b, n_quad) for b in range(ens.n_populations)]
 
 
 def _solve_hermitized(

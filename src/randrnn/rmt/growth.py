@@ -94,9 +94,9 @@ def _laws(ens: JacobianEnsemble, n_quad: int) -> _Laws:
     q = np.zeros(P)
     for b in range(P):
         t, g, w = ens.unit_quadrature(b, n_quad)
-        pos = g > 0
-        q[b] = float(np.sum(w[pos]))
-        nodes.append((t[pos], g[pos] ** 2, w[pos]))
+        keep = g > 0
+        q[b] = float(np.sum(w[keep]))
+        nodes.append((t[keep], g[keep] ** 2, w[keep]))
     return _Laws(c=c, log_w2s=splines, nodes=nodes, q=q)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import optimize
 
 from randrnn._typing import ComplexArray, FloatArray
+from randrnn._validation import check_in
 from randrnn.ensembles import (
     JacobianEnsemble,
 )
@@ -61,6 +62,12 @@ class Outliers:
 
 
 def _outlier_matrix(ens: JacobianEnsemble, z: complex, n_quad: int) -> ComplexArray:
+    if ens.correlated:
+        hj = []
+        for b in range(ens.n_populations):
+            t, g, w = ens.unit_quadrature(b, n_quad)
+            hj.append(complex(np.sum(w * g / (z * t + 1.0))))
+        return ens.block_mean * (ens.alpha * np.array(hj))[None, :]
     h = np.array(
         [
             gd.mean * complex(_inv_lin(td, np.asarray(z), n_quad))
@@ -70,7 +77,9 @@ def _outlier_matrix(ens: JacobianEnsemble, z: complex, n_quad: int) -> ComplexAr
     return ens.block_mean * (ens.alpha * h)[None, :]
 
 
-def outliers(ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD) -> Outliers:
+def outliers(
+    ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD, support: str = "dense"
+) -> Outliers:
     r"""Predict the outliers created by the block means (``keep_mean=True``).
 
     Parameters
@@ -79,6 +88,11 @@ def outliers(ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD) -> Outliers:
         The spec (no outliers are returned when ``keep_mean`` is False).
     n_quad : int
         Quadrature nodes per timescale distribution.
+    support : {"dense", "sparse"}
+        Which support an outlier must lie outside: the dense-limit one (:func:`perron_root`) or
+        the finite-connectivity one (:func:`randrnn.rmt.growth_rate`; block ensembles only). At
+        finite connectivity :math:`\mu_{ab}\alpha_b = \mathrm{sign}_b\,c_{ab}E[w_{ab}]`: the
+        equation is the one of a single population, :math:`c\mu E[h/(1 + \lambda\tau)] = 1`.
 
     Returns
     -------
@@ -122,6 +136,7 @@ def outliers(ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD) -> Outliers:
     True
     """
     ens = _check_ensemble(ensemble)
+    check_in("support", support, ["dense", "sparse"])
     P = ens.n_populations
     if not ens.keep_mean or not np.any(ens.block_mean):
         return Outliers(values=np.zeros(0, complex), residual=np.zeros(0), spec=ens)
@@ -150,7 +165,12 @@ def outliers(ensemble: JacobianEnsemble, *, n_quad: int = N_QUAD) -> Outliers:
             root = complex(root.real)
         if any(abs(root - r) < 1e-7 * max(1.0, abs(r)) for r in found):
             continue
-        if float(perron_root(ens, root, n_quad=n_quad)) >= 1.0:
+        if support == "sparse":
+            from randrnn.rmt.growth import growth_rate
+
+            if float(growth_rate(ens, root).growth) >= 0.0:
+                continue
+        elif float(perron_root(ens, root, n_quad=n_quad)) >= 1.0:
             continue
         found.append(root)
     vals = np.array(sorted(found, key=lambda c: (-c.real, -c.imag)), dtype=complex)

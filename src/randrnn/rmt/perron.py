@@ -70,6 +70,14 @@ def _inv_lin(dist: AbstractDistribution, z: ComplexArray, n_quad: int) -> Comple
 
 def _moment_matrix(ens: JacobianEnsemble, z: ComplexArray, n_quad: int) -> FloatArray:
     r""":math:`m_b(z) = E_b[g^2/|\tau z+1|^2]` with shape ``z.shape + (P,)``."""
+    if ens.correlated:
+        out = []
+        for b in range(ens.n_populations):
+            t, g, w = ens.unit_quadrature(b, n_quad)
+            d2 = np.abs(np.multiply.outer(z, t) + 1.0) ** 2
+            with np.errstate(divide="ignore"):
+                out.append(np.sum(w * g**2 / d2, axis=-1))
+        return np.stack(out, axis=-1)
     cols = [
         gd.second_moment * _inv_abs2(td, z, n_quad)
         for td, gd in zip(ens.tau, ens.gain, strict=True)

@@ -13,10 +13,7 @@ import numpy as np
 from randrnn._typing import FloatArray
 from randrnn.ensembles import (
     AbstractDistribution,
-    Fixed,
     JacobianEnsemble,
-    Samples,
-    Uniform,
 )
 from randrnn.errors import ConvergenceError
 from randrnn.rmt.perron import (
@@ -27,13 +24,8 @@ from randrnn.rmt.perron import (
 
 
 def _prob_positive(d: AbstractDistribution) -> float:
-    if isinstance(d, Fixed):
-        return float(d.value > 0)
-    if isinstance(d, Samples):
-        return float(np.mean(np.asarray(d.values) > 0))
-    if isinstance(d, Uniform):
-        return 1.0 if d.high > 0 else 0.0
-    return 1.0 if d.support[1] > 0 else 0.0
+    """Probability of a non-zero gain (a silent unit has an empty column in W G)."""
+    return 1.0 - d.zero_fraction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +43,8 @@ class StrongComponent:
         :math:`\alpha_a x_a y_a`: fraction of all eigenvalues in the bulk from population ``a``.
     bar_fraction : float
         :math:`1 - \sum_a \alpha_a x_a y_a`: fraction of eigenvalues exactly at :math:`-1/\tau_i`.
+    expected_bar_count : float
+        ``n * bar_fraction``: the expected number of exact bar eigenvalues of one realization.
     spec : JacobianEnsemble
         Input spec.
     references : tuple of str
@@ -61,6 +55,7 @@ class StrongComponent:
     out_reach: FloatArray
     bulk_fraction: FloatArray
     bar_fraction: float
+    expected_bar_count: float
     spec: JacobianEnsemble
     references: tuple[str, ...] = ("chotibut2025", "neri2020")
 
@@ -176,5 +171,6 @@ def strong_component(
         out_reach=y,
         bulk_fraction=bulk,
         bar_fraction=float(max(0.0, 1.0 - bulk.sum())),
+        expected_bar_count=float(ens.n * max(0.0, 1.0 - bulk.sum())),
         spec=ens,
     )
