@@ -8,6 +8,9 @@ r"""Coupling ensembles shared by theory, simulation and spectra (``docs/theory.m
   in-degrees, weight laws per block, means kept or removed.
 - :class:`LowRankEnsemble` -- :math:`M N^T/n + \chi` with Gaussian-mixture loadings
   (:class:`GaussianMixture`).
+- :func:`fit_jacobian_ensemble`, :func:`fit_sample` -- estimate a sparse E/I Jacobian ensemble
+  (in-degrees, weight laws, Beta timescale and gain laws, copula correlation) from one Jacobian,
+  with standard errors (:class:`EnsembleFit`).
 - :class:`JacobianEnsemble` -- the random-matrix spec :math:`T^{-1}(-I + J G)` on a coupling
   ensemble, with timescale and gain laws; :class:`JacobianSample` is one draw.
 - Distributions (:class:`Fixed`, :class:`Uniform`, :class:`LogNormal`, :class:`HalfNormal`,
@@ -60,6 +63,15 @@ from randrnn.ensembles.distributions import (
 from randrnn.ensembles.distributions import (
     distribution_from_config as distribution_from_config,
 )
+from randrnn.ensembles.fit import UNIT_LAWS as UNIT_LAWS
+from randrnn.ensembles.fit import WEIGHT_LAWS as WEIGHT_LAWS
+from randrnn.ensembles.fit import EnsembleFit as EnsembleFit
+from randrnn.ensembles.fit import Estimate as Estimate
+from randrnn.ensembles.fit import GoodnessOfFit as GoodnessOfFit
+from randrnn.ensembles.fit import beta_mle as beta_mle
+from randrnn.ensembles.fit import copula_correlation as copula_correlation
+from randrnn.ensembles.fit import fit_jacobian_ensemble as fit_jacobian_ensemble
+from randrnn.ensembles.fit import fit_sample as fit_sample
 from randrnn.ensembles.gaussian import GaussianBlockEnsemble as GaussianBlockEnsemble
 from randrnn.ensembles.gaussian import GaussianEnsemble as GaussianEnsemble
 from randrnn.ensembles.jacobian import (
@@ -89,16 +101,21 @@ __all__ = [
     "ENSEMBLES",
     "PAPER_EXAMPLES",
     "STATISTICS",
+    "UNIT_LAWS",
+    "WEIGHT_LAWS",
     "AbstractDistribution",
     "AbstractEnsemble",
     "Beta",
     "BlockEnsemble",
     "Coupling",
     "CouplingStatistics",
+    "EnsembleFit",
+    "Estimate",
     "Fixed",
     "GaussianBlockEnsemble",
     "GaussianEnsemble",
     "GaussianMixture",
+    "GoodnessOfFit",
     "HalfNormal",
     "JacobianEnsemble",
     "JacobianSample",
@@ -108,8 +125,12 @@ __all__ = [
     "Uniform",
     "ZeroInflated",
     "as_jacobian_ensemble",
+    "beta_mle",
+    "copula_correlation",
     "default_ei",
     "distribution_from_config",
     "ensemble_from_config",
+    "fit_jacobian_ensemble",
+    "fit_sample",
     "vary",
 ]

@@ -18,6 +18,14 @@ Outliers and sparse structure
       strongly connected component (the bulk) and in the real "bar" at :math:`-1/\tau_i`.
 Sensitivity
     - :func:`edge_sensitivity` -- predicted edge as a function of one statistic.
+Finite connectivity (sparse block ensembles at finite mean in-degree)
+    - :func:`growth_rate` -- Biggins growth rate of the linearized cavity recursion; the support
+      is where it is >= 0 (the dense criterion with second moments is its ``s = 1`` bound).
+    - :func:`sparse_edge`, :func:`sparse_boundary` -- edge, stability, height and boundary by
+      the growth criterion and by the first-moment one.
+    - :func:`cavity_regions`, :func:`cavity_density` -- eigenvalue fractions in rectangles and
+      mass per grid cell by population dynamics on the cavity equations
+      (:class:`CavitySettings`; :func:`cavity_resolvent` for the raw pool estimates).
 
 References
 ----------
@@ -27,8 +35,21 @@ References
 
 from __future__ import annotations
 
+from randrnn.rmt.cavity import CavityDensity as CavityDensity
+from randrnn.rmt.cavity import CavityResolvent as CavityResolvent
+from randrnn.rmt.cavity import CavitySettings as CavitySettings
+from randrnn.rmt.cavity import RegionPrediction as RegionPrediction
+from randrnn.rmt.cavity import cavity_density as cavity_density
+from randrnn.rmt.cavity import cavity_regions as cavity_regions
+from randrnn.rmt.cavity import cavity_resolvent as cavity_resolvent
 from randrnn.rmt.density import SpectralDensity as SpectralDensity
 from randrnn.rmt.density import eigenvalue_density as eigenvalue_density
+from randrnn.rmt.growth import GrowthRate as GrowthRate
+from randrnn.rmt.growth import SparseBoundary as SparseBoundary
+from randrnn.rmt.growth import SparseEdge as SparseEdge
+from randrnn.rmt.growth import growth_rate as growth_rate
+from randrnn.rmt.growth import sparse_boundary as sparse_boundary
+from randrnn.rmt.growth import sparse_edge as sparse_edge
 from randrnn.rmt.means import Outliers as Outliers
 from randrnn.rmt.means import outliers as outliers
 from randrnn.rmt.perron import N_QUAD as N_QUAD
@@ -44,17 +65,30 @@ from randrnn.rmt.support import spectral_edge as spectral_edge
 from randrnn.rmt.support import support_boundary as support_boundary
 
 __all__ = [
+    "CavityDensity",
+    "CavityResolvent",
+    "CavitySettings",
     "EdgeSensitivity",
+    "GrowthRate",
     "Outliers",
+    "RegionPrediction",
+    "SparseBoundary",
+    "SparseEdge",
     "SpectralDensity",
     "SpectralEdge",
     "StrongComponent",
     "SupportBoundary",
+    "cavity_density",
+    "cavity_regions",
+    "cavity_resolvent",
     "edge_sensitivity",
     "eigenvalue_density",
+    "growth_rate",
     "outliers",
     "perron_matrix",
     "perron_root",
+    "sparse_boundary",
+    "sparse_edge",
     "spectral_edge",
     "strong_component",
     "support_boundary",

@@ -60,6 +60,8 @@ from randrnn.rmt.growth import _block_ensemble, _laws, _log_rho
 from randrnn.rmt.perron import _check_ensemble
 
 _REFS = ("chotibut2025", "rogers2009", "metz2019")
+#: Gauss-Legendre points per cell edge near the real axis in :func:`cavity_density`
+_EDGE_POINTS = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -667,12 +669,13 @@ def cavity_density(
     Notes
     -----
     Each cell's mass is the exact fraction of timescale poles inside (cells straddling the
-    real axis) plus the contour integral of the pool's correction around the cell (trapezoid rule
-    on the grid nodes). Cells straddling the real axis *inside the continuous support* are
-    approximate: there the correction is singular at the poles of units of the bulk and the
-    trapezoid rule does not resolve it (their sum over a column is exact only up to that error);
-    compare cells off the axis, and use :func:`cavity_regions` with sides crossing the axis
-    outside the pole segment for masses that include the axis.
+    real axis) plus the contour integral of the pool's correction around the cell: the
+    trapezoid rule on the grid nodes, and 8 Gauss-Legendre points per edge on the edges within
+    about two cells of the real axis, where the correction varies on the scale of the distance to
+    the poles of bulk units. Cells straddling the real axis *inside the continuous support* are
+    approximate: their vertical edges cross poles of bulk units, where the correction is
+    singular; compare cells off the axis, and use :func:`cavity_regions` with sides crossing the
+    axis outside the pole segment for masses that include the axis.
 
     Raises
     ------
@@ -688,23 +691,39 @@ def cavity_density(
             raise ValueError(f"`{name}` must be increasing with at least 2 entries; got {e!r}.")
     t0 = time.perf_counter()
     Z = xe[:, None] + 1j * ye[None, :]
-    res = cavity_resolvent(ens, Z.ravel(), st, n_quad=n_quad)
+    nx = xe.size - 1
+    # edges near the real axis see the poles of bulk units at about half a cell: Gauss-Legendre
+    # points there (8 per edge), the trapezoid rule on the grid nodes elsewhere
+    h_axis = float(np.min(np.diff(ye)))
+    near_h = np.flatnonzero((np.abs(ye) < 1.6 * h_axis) & (ye != 0))  # horizontal edge rows
+    yc = 0.5 * (ye[1:] + ye[:-1])
+    near_v = np.flatnonzero((np.abs(yc) < 2.6 * h_axis) & ~((ye[:-1] < 0) & (ye[1:] > 0)))
+    u, w = np.polynomial.legendre.leggauss(_EDGE_POINTS)
+    u, w = 0.5 * (u + 1.0), 0.5 * w
+    hz = (xe[:-1, None, None] + np.diff(xe)[:, None, None] * u) + 1j * ye[None, near_h, None]
+    vz = xe[:, None, None] + 1j * (ye[None, near_v, None] + np.diff(ye)[near_v][None, :, None] * u)
+    pts = np.concatenate([Z.ravel(), hz.ravel(), vz.ravel()])
+    res = cavity_resolvent(ens, pts, st, n_quad=n_quad)
     if not np.all(np.isfinite(res.correction)):
         raise ConvergenceError(
-            "population dynamics gave a non-finite resolvent at some grid node; lower "
-            "cavity.regulator's inverse (raise it) or move the grid off the timescale poles",
+            "population dynamics gave a non-finite resolvent at some grid node; raise "
+            "cavity.regulator or move the grid off the timescale poles",
             n_iter=st.burn_in + st.sweeps,
             residual=math.inf,
             tol=0.0,
         )
-    G = res.correction.reshape((*Z.shape, st.batches))
-    dx = np.diff(xe)[:, None, None]
-    dy = np.diff(ye)[None, :, None]
-    bottom = 0.5 * (G[:-1, :-1] + G[1:, :-1]) * dx
-    right = 0.5 * (G[1:, :-1] + G[1:, 1:]) * (1j * dy)
-    top = -0.5 * (G[:-1, 1:] + G[1:, 1:]) * dx
-    left = -0.5 * (G[:-1, :-1] + G[:-1, 1:]) * (1j * dy)
-    cont = ((bottom + right + top + left) / (2j * np.pi)).real  # (nx, ny, batches)
+    nb_ = st.batches
+    n0, n1 = Z.size, Z.size + hz.size
+    G = res.correction[:n0].reshape((*Z.shape, nb_))
+    # edge integrals of g dz: H[i, j] along +x at y_j, V[i, j] along +y at x_i
+    H = 0.5 * (G[:-1, :] + G[1:, :]) * np.diff(xe)[:, None, None]
+    V = 0.5 * (G[:, :-1] + G[:, 1:]) * (1j * np.diff(ye)[None, :, None])
+    gh = res.correction[n0:n1].reshape((nx, near_h.size, _EDGE_POINTS, nb_))
+    H[:, near_h] = np.einsum("ijkb,k->ijb", gh, w) * np.diff(xe)[:, None, None]
+    gv = res.correction[n1:].reshape((nx + 1, near_v.size, _EDGE_POINTS, nb_))
+    V[:, near_v] = np.einsum("ijkb,k->ijb", gv, w) * (1j * np.diff(ye)[near_v][None, :, None])
+    loop = H[:, :-1] - H[:, 1:] + V[1:, :] - V[:-1, :]
+    cont = (loop / (2j * np.pi)).real  # (nx, ny, batches)
     straddle = (ye[:-1] < 0) & (ye[1:] > 0)
     poles = _pole_mass(ens, xe[:-1], xe[1:])[:, None] * straddle[None, :]
     mass = poles + cont.mean(axis=-1)
@@ -717,7 +736,7 @@ def cavity_density(
         mass_se=se,
         pole_mass=poles,
         density=mass / area,
-        blob=res.blob.reshape(Z.shape),
+        blob=res.blob[:n0].reshape(Z.shape),
         settings=st,
         seconds=time.perf_counter() - t0,
     )

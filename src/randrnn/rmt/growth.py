@@ -197,8 +197,17 @@ def growth_rate(ensemble: JacobianEnsemble, z: Any, *, n_quad: int = 32) -> Grow
     """
     ens = _check_ensemble(ensemble)
     zz = np.asarray(z, dtype=complex)
-    laws = _laws(ens, n_quad)
-    flat = zz.ravel()
+    g, s_best, first = _growth(_laws(ens, n_quad), zz.ravel())
+    return GrowthRate(
+        z=zz,
+        growth=g.reshape(zz.shape),
+        exponent=s_best.reshape(zz.shape),
+        first_moment=first.reshape(zz.shape),
+    )
+
+
+def _growth(laws: _Laws, flat: ComplexArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Growth rate, minimizing exponent and first-moment log Perron root at flat points."""
     lr = _log_rho(laws, flat[:, None], _S_GRID[None, :])  # (nz, S)
     vals = np.where(np.isnan(lr), np.inf, lr / _S_GRID)
     k = np.argmin(vals, axis=1)
@@ -218,7 +227,7 @@ def growth_rate(ensemble: JacobianEnsemble, z: Any, *, n_quad: int = 32) -> Grow
 
         c1, c2 = b - ratio * (b - a), a + ratio * (b - a)
         f1, f2 = f(c1), f(c2)
-        for _ in range(40):
+        for _ in range(20):
             left = f1 < f2  # the minimum lies in [a, c2]
             b = np.where(left, c2, b)
             a = np.where(left, a, c1)
@@ -235,12 +244,7 @@ def growth_rate(ensemble: JacobianEnsemble, z: Any, *, n_quad: int = 32) -> Grow
         better = ft < g[idx]
         g[idx[better]] = ft[better]
         s_best[idx[better]] = t[better]
-    return GrowthRate(
-        z=zz,
-        growth=g.reshape(zz.shape),
-        exponent=s_best.reshape(zz.shape),
-        first_moment=lr[:, -1].reshape(zz.shape),
-    )
+    return g, s_best, lr[:, -1]
 
 
 def _pole_interval(ens: JacobianEnsemble, laws: _Laws) -> tuple[float, float]:
@@ -369,7 +373,7 @@ def sparse_edge(ensemble: JacobianEnsemble, *, n_quad: int = 32) -> SparseEdge:
     scale = max(1.0, abs(x0))
 
     def grow(x: float) -> float:
-        return float(growth_rate(ens, x, n_quad=n_quad).growth)
+        return float(_growth(laws, np.array([complex(x)]))[0][0])
 
     def first(x: float) -> float:
         return float(_log_rho(laws, complex(x), 1.0))
@@ -377,11 +381,11 @@ def sparse_edge(ensemble: JacobianEnsemble, *, n_quad: int = 32) -> SparseEdge:
     x_g = _right_root(grow, x0, scale)
     x_f = _right_root(first, x0, scale)
     at0 = growth_rate(ens, 0.0, n_quad=n_quad)
-    h = _height(ens, n_quad, x0, x_g)
+    h = _height(ens, laws, x0, x_g)
     return SparseEdge(
         edge=x_g,
         edge_first_moment=x_f,
-        exponent=float(growth_rate(ens, x_g, n_quad=n_quad).exponent),
+        exponent=float(_growth(laws, np.array([complex(x_g)]))[1][0]),
         growth_at_zero=float(at0.growth),
         first_moment_at_zero=float(at0.first_moment),
         distance_to_instability=-x_g,
@@ -390,33 +394,49 @@ def sparse_edge(ensemble: JacobianEnsemble, *, n_quad: int = 32) -> SparseEdge:
     )
 
 
-def _y_max(ens: JacobianEnsemble, x: FloatArray, n_quad: int, y_hi: float) -> FloatArray:
-    inside = growth_rate(ens, x.astype(complex), n_quad=n_quad).growth >= 0
+def _y_max(laws: _Laws, x: FloatArray, y_hi: float, n_iter: int = 45) -> FloatArray:
+    """Vectorized bisection for the upper boundary by the growth criterion (0 off support)."""
+    inside = _growth(laws, x.astype(complex))[0] >= 0
     lo = np.zeros_like(x)
     hi = np.full_like(x, y_hi)
-    for _ in range(40):
+    for _ in range(n_iter):
         mid = 0.5 * (lo + hi)
-        up = growth_rate(ens, x + 1j * mid, n_quad=n_quad).growth >= 0
+        up = _growth(laws, x + 1j * mid)[0] >= 0
         lo = np.where(up, mid, lo)
         hi = np.where(up, hi, mid)
     return np.where(inside, 0.5 * (lo + hi), 0.0)
 
 
-def _y_bound(ens: JacobianEnsemble, n_quad: int, x: float) -> float:
+def _y_bound(laws: _Laws, x: float) -> float:
     """A height above which the first-moment criterion (hence the growth one) fails."""
-    laws = _laws(ens, n_quad)
     y = 1.0
     while float(_log_rho(laws, complex(x, y), 1.0)) >= 0:
         y *= 2.0
     return y
 
 
-def _height(ens: JacobianEnsemble, n_quad: int, x0: float, x_r: float) -> float:
-    lo, _ = _pole_interval(ens, _laws(ens, n_quad))
+def _height(ens: JacobianEnsemble, laws: _Laws, x0: float, x_r: float) -> float:
+    lo, _ = _pole_interval(ens, laws)
     left = lo if math.isfinite(lo) else x0 - 2.0 * max(1.0, abs(x0))
-    y_hi = max(_y_bound(ens, n_quad, xx) for xx in (left, 0.5 * (left + x_r), x_r))
-    xs = np.linspace(left - 0.5 * y_hi, x_r, 121)
-    return 2.0 * float(np.max(_y_max(ens, xs, n_quad, y_hi)))
+    y_hi = max(_y_bound(laws, xx) for xx in (left, 0.5 * (left + x_r), x_r))
+    xs = np.linspace(left - 0.5 * y_hi, x_r, 81)
+    ys = _y_max(laws, xs, y_hi)
+    k = int(np.argmax(ys))
+    if ys[k] <= 0:
+        return 0.0
+    # golden-section refinement of the maximum of y_max(x) between the grid neighbours
+    a, b = xs[max(k - 1, 0)], xs[min(k + 1, xs.size - 1)]
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    best = float(ys[k])
+    for _ in range(12):
+        c = np.array([b - ratio * (b - a), a + ratio * (b - a)])
+        yc = _y_max(laws, c, y_hi)
+        best = max(best, float(yc.max()))
+        if yc[0] >= yc[1]:
+            b = c[1]
+        else:
+            a = c[0]
+    return 2.0 * best
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -495,12 +515,12 @@ def sparse_boundary(
                 scale,
             )
             left = lo if math.isfinite(lo) else x0 - 2 * scale
-            y_hi = _y_bound(ens, n_quad, 0.5 * (left + x_f))
+            y_hi = _y_bound(laws, 0.5 * (left + x_f))
             xs = np.linspace(left - 0.5 * y_hi, x_f, n_points)
     else:
         xs = check_array("x", x, shape=(None,))
-    y_hi = max(_y_bound(ens, n_quad, float(t)) for t in (xs[0], xs[xs.size // 2], xs[-1]))
-    y_g = _y_max(ens, xs, n_quad, y_hi)
+    y_hi = max(_y_bound(laws, float(t)) for t in (xs[0], xs[xs.size // 2], xs[-1]))
+    y_g = _y_max(laws, xs, y_hi)
     inside_f = _log_rho(laws, xs.astype(complex), 1.0) >= 0
     lo_y = np.zeros_like(xs)
     hi_y = np.full_like(xs, y_hi)
