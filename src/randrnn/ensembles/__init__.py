@@ -87,6 +87,9 @@ from randrnn.ensembles.jacobian import (
     as_jacobian_ensemble as as_jacobian_ensemble,
 )
 from randrnn.ensembles.jacobian import (
+    at_degree as at_degree,
+)
+from randrnn.ensembles.jacobian import (
     default_ei as default_ei,
 )
 from randrnn.ensembles.jacobian import (
@@ -125,6 +128,7 @@ __all__ = [
     "Uniform",
     "ZeroInflated",
     "as_jacobian_ensemble",
+    "at_degree",
     "beta_mle",
     "copula_correlation",
     "default_ei",

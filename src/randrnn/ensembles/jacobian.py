@@ -615,6 +615,53 @@ def as_jacobian_ensemble(obj: Any) -> JacobianEnsemble:
     )
 
 
+def at_degree(ensemble: JacobianEnsemble, factor: float) -> JacobianEnsemble:
+    r"""Multiply every mean in-degree by ``factor`` and every weight by ``factor**-0.5``.
+
+    Keeps every :math:`c_{ab}E[w_{ab}^2]` (the dense-limit statistics) fixed while the graph gets
+    sparser or denser: the sweep along which the finite-connectivity theory departs from the
+    dense limit (``docs/theory.md`` section 5.3).
+
+    Parameters
+    ----------
+    ensemble : JacobianEnsemble
+        A block ensemble given by mean in-degrees (e.g. :meth:`JacobianEnsemble.inhibitory_core`).
+    factor : float
+        Factor on the in-degrees (> 0).
+
+    Returns
+    -------
+    JacobianEnsemble
+        The changed spec.
+
+    Examples
+    --------
+    >>> ens = JacobianEnsemble.inhibitory_core(n=2000, in_degree=4.0)
+    >>> e2 = at_degree(ens, 0.5)
+    >>> e2.coupling.in_degree[1][1], round(e2.coupling.weights[1][1].median, 6)
+    (2.0, 1.414214)
+    """
+    from randrnn._validation import check_positive
+
+    f = check_positive("factor", factor)
+    c = getattr(ensemble.coupling, "in_degree", None)
+    if c is None:
+        raise ValueError(
+            "`ensemble` must be a block ensemble given by mean in-degrees (`in_degree`) to scale "
+            f"its degrees; got {type(ensemble.coupling).__name__} with connection probabilities. "
+            "Build it with JacobianEnsemble.inhibitory_core or from_blocks(in_degree=...)."
+        )
+    wts = ensemble.coupling.weights  # type: ignore[attr-defined]
+    coupling = _replace_coupling(
+        ensemble,
+        "degree",
+        in_degree=tuple(tuple(x * f for x in row) for row in c),
+        connectivity=None,
+        weights=tuple(tuple(d.scaled(f**-0.5) for d in row) for row in wts),
+    )
+    return dataclasses.replace(ensemble, coupling=coupling)
+
+
 #: statistics that :func:`vary` can change, for edge-sensitivity sweeps
 STATISTICS = ("sparsity", "fraction_excitatory", "weight_scale", "tau_spread", "gain_spread")
 

@@ -11,7 +11,7 @@ Support and edge
     - :func:`spectral_edge` -- rightmost point of the support, the bulk's height (width).
 Density
     - :func:`eigenvalue_density` -- eigenvalue mass per cell of a grid from the self-consistent
-      Hermitized-resolvent equations.
+      Hermitized-resolvent equations; :func:`dense_regions` -- fractions in rectangles.
 Outliers and sparse structure
     - :func:`outliers` -- eigenvalues created by the block means.
     - :func:`strong_component` -- finite-connectivity structure: fraction of units in the giant
@@ -43,6 +43,7 @@ from randrnn.rmt.cavity import cavity_density as cavity_density
 from randrnn.rmt.cavity import cavity_regions as cavity_regions
 from randrnn.rmt.cavity import cavity_resolvent as cavity_resolvent
 from randrnn.rmt.density import SpectralDensity as SpectralDensity
+from randrnn.rmt.density import dense_regions as dense_regions
 from randrnn.rmt.density import eigenvalue_density as eigenvalue_density
 from randrnn.rmt.growth import GrowthRate as GrowthRate
 from randrnn.rmt.growth import SparseBoundary as SparseBoundary
@@ -81,6 +82,7 @@ __all__ = [
     "cavity_density",
     "cavity_regions",
     "cavity_resolvent",
+    "dense_regions",
     "edge_sensitivity",
     "eigenvalue_density",
     "growth_rate",
