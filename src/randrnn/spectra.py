@@ -694,8 +694,10 @@ def bar_fraction(sample: JacobianSample, spectrum: Spectrum | None = None) -> tu
     eigen_fraction : float
         Fraction of eigenvalues within :math:`10^{-8}\max(1, |\lambda|)` of a value
         :math:`-1/\tau_i` of a unit outside that component (NaN without ``spectrum``); the
-        tolerance is far above LAPACK's backward error for these triangular-block eigenvalues
-        and far below the bulk's eigenvalue spacing :math:`\sim n^{-1/2}`.
+        tolerance is far above LAPACK's backward error for these triangular-block eigenvalues.
+        Units of the giant component that lie only on weak cycles (e.g. a few surviving
+        excitatory connections with small gains) can also have eigenvalues that close to their
+        pole; :func:`eigenvalues_by_components` counts the exact ones.
 
     Examples
     --------

@@ -35,8 +35,52 @@ def _joint_nodes(
     return [ens.unit_quadrature(b, n_quad) for b in range(ens.n_populations)]
 
 
+def _core_populations(s: FloatArray) -> FloatArray:
+    """Populations on a cycle of the population graph (nonzero row and column within the set).
+
+    The others (e.g. a pruned periphery whose columns vanish) have a zero self-energy product
+    and contribute their poles ``tau / d`` to ``g`` exactly.
+    """
+    act = np.ones(s.shape[0], dtype=bool)
+    while True:
+        sub = s[np.ix_(act, act)]
+        keep = (sub.sum(axis=0) > 0) & (sub.sum(axis=1) > 0)
+        if np.all(keep):
+            return act
+        act[np.flatnonzero(act)[~keep]] = False
+        if not np.any(act):
+            return act
+
+
 def _solve_hermitized(
     ens: JacobianEnsemble,
+    z: ComplexArray,
+    nodes: list[tuple[FloatArray, FloatArray, FloatArray]],
+    tol: float,
+    max_iter: int,
+) -> tuple[FloatArray, FloatArray, ComplexArray, FloatArray, int]:
+    """The self-consistent equations on the core populations, plus the poles of the others."""
+    s = ens.block_variance
+    act = _core_populations(s)
+    al = ens.alpha
+    nz = z.size
+    gz = np.zeros(nz, dtype=complex)
+    for c in np.flatnonzero(~act):
+        t, _, w = nodes[c]
+        gz += al[c] * np.sum(w * t / (np.multiply.outer(z, t) + 1.0), axis=1)
+    if not np.any(act):
+        P = ens.n_populations
+        return np.zeros((nz, P)), np.zeros((nz, P)), gz, np.zeros(nz), 0
+    idx = np.flatnonzero(act)
+    B, Gh, g_core, res, it = _solve_core(
+        s[np.ix_(idx, idx)], al[idx], z, [nodes[c] for c in idx], tol, max_iter
+    )
+    return B, Gh, gz + g_core, res, it
+
+
+def _solve_core(
+    s: FloatArray,
+    al: FloatArray,
     z: ComplexArray,
     nodes: list[tuple[FloatArray, FloatArray, FloatArray]],
     tol: float,
@@ -48,9 +92,7 @@ def _solve_hermitized(
     \hat\gamma \to \hat\gamma/c` is fixed by :math:`\sum_a \alpha_a\langle a\rangle_a =
     \sum_a \alpha_a\langle b\rangle_a` (equal traces of the two diagonal blocks).
     """
-    P = ens.n_populations
-    s = ens.block_variance
-    al = ens.alpha
+    P = s.shape[0]
     d2 = [np.abs(np.multiply.outer(z, t) + 1.0) ** 2 for t, _, _ in nodes]
 
     def parts(
@@ -402,9 +444,14 @@ def dense_regions(
     e = spectral_edge(ens, n_quad=n_quad)
     pad = 0.1 * e.height + 1e-9
     left = e.leftmost if np.isfinite(e.leftmost) else e.edge - 4 * e.height
+    # the box must hold every timescale pole too (units outside the bulk sit on them)
+    t_lo = min(d.support[0] for d in ens.tau)
+    t_hi = max(d.support[1] for d in ens.tau)
+    left = min(left, -1.0 / t_lo if t_lo > 0 else -1e6)
+    right = max(e.edge, -1.0 / t_hi if np.isfinite(t_hi) else 0.0)
     r = rect.copy()
     r[:, 0] = np.maximum(r[:, 0], left - pad)
-    r[:, 1] = np.minimum(r[:, 1], e.edge + pad)
+    r[:, 1] = np.minimum(r[:, 1], right + pad)
     r[:, 2] = np.maximum(r[:, 2], -0.5 * e.height - pad)
     r[:, 3] = np.minimum(r[:, 3], 0.5 * e.height + pad)
     u, w = np.polynomial.legendre.leggauss(points_per_side)

@@ -161,9 +161,11 @@ def perron_matrix(ensemble: JacobianEnsemble, z: complex, *, n_quad: int = N_QUA
     - Timescale and gain of a unit independent of each other and of :math:`W`;
       :math:`E_b[g^2/|\tau z+1|^2] = E_b[g^2]\,E_b[1/|\tau z+1|^2]`.
     - Block means removed, or treated separately as a finite-rank perturbation (:func:`outliers`).
-    - Sparse blocks: valid when :math:`n p_{ab} \to \infty`; at finite connectivity the boundary of
-      the continuous part is unchanged for locally tree-like directed graphs [3]_ but a fraction
-      of eigenvalues detaches into the real bar (:func:`strong_component`).
+    - Sparse blocks: valid when :math:`n p_{ab} \to \infty`. At finite connectivity this is the
+      first-moment bound of the support; the support itself is given by the growth rate of the
+      linearized cavity recursion (:func:`randrnn.rmt.growth_rate`, [3]_), smaller at small mean
+      degree with broad laws, and a fraction of eigenvalues detaches into the real bar
+      (:func:`strong_component`).
 
     References
     ----------

@@ -115,8 +115,8 @@ def strong_component(
               y_b = q_b\Big[1 - \prod_a (1 - p_{ab} y_a)^{n_a}\Big],
 
     largest solutions (iteration from 1); the GSCC fraction of population ``a`` is
-    :math:`x_a y_a` (in- and out-neighbourhoods independent on a tree). The continuous bulk keeps
-    the dense support boundary (:func:`spectral_edge`) for oriented locally tree-like graphs [2]_.
+    :math:`x_a y_a` (in- and out-neighbourhoods independent on a tree). The continuous bulk of
+    the GSCC has the support of :func:`randrnn.rmt.growth_rate` [2]_.
 
     **Assumptions and approximations**
 
