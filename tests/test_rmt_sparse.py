@@ -288,3 +288,42 @@ def test_bar_count_against_components() -> None:
     m, se = np.mean(counts), np.std(counts, ddof=1) / math.sqrt(len(counts))
     # small non-singleton components (O(1) of them) are not in the prediction
     assert abs(m - sc.expected_bar_count) < 3 * se + 10
+
+
+def test_three_populations_against_sampled_spectra() -> None:
+    # two inhibitory populations with different timescale laws and degrees, plus a pruned
+    # excitatory one: several pools, cross-population in- and out-degrees c_ba n_b / n_a
+    w = LogNormal(median=0.9, sigma=0.6)
+    ens = JacobianEnsemble.from_blocks(
+        n=1200,
+        fractions=(0.5, 0.25, 0.25),
+        signs=(1, -1, -1),
+        in_degree=((0.0, 2.0, 1.0), (0.0, 1.0, 3.0), (0.0, 2.5, 1.5)),
+        weights=((0.3, w, w), (0.3, w, w), (0.3, w, w)),
+        scaling="none",
+        tau=(1.0, Beta(a=2.0, b=2.0, low=1.0, high=2.0), Beta(a=2.0, b=2.0, low=2.5, high=4.0)),
+        gain=(1.0, Beta(a=2.0, b=2.0, low=0.6, high=1.0), 0.8),
+    )
+    right_pole = -0.25
+    rect = np.array(
+        [
+            [right_pole + 0.01, np.inf, -np.inf, np.inf],
+            [-1.5, right_pole + 0.01, 0.15, np.inf],
+            [-1.5, right_pole + 0.01, -0.15, 0.15],
+        ]
+    )
+    pred = cavity_regions(ens, rect, CavitySettings(pool=1500, burn_in=40, sweeps=120))
+    fr = []
+    for seed in range(6):
+        lam = np.linalg.eigvals(ens.sample(seed).to_dense())
+        fr.append(
+            [
+                np.mean((lam.real >= x0) & (lam.real < x1) & (lam.imag >= y0) & (lam.imag < y1))
+                for x0, x1, y0, y1 in rect
+            ]
+        )
+    fr = np.array(fr)
+    m, se = fr.mean(0), fr.std(0, ddof=1) / np.sqrt(len(fr))
+    z = (m - pred.fraction) / np.sqrt(se**2 + pred.fraction_se**2)
+    assert np.all(np.abs(z) < 3.5), (m, se, pred.fraction, pred.fraction_se)
+    assert pred.fraction[0] > 0.01  # the test sees the bulk right of the poles

@@ -404,6 +404,19 @@ def cavity_resolvent(
     )
 
 
+def _drift_z(batches: FloatArray) -> FloatArray:
+    """(late half - early half) of the batch means over its standard error, along the last axis.
+
+    A stationary pool gives |z| of order 1; a large value says the burn-in was too short.
+    """
+    k = batches.shape[-1] // 2
+    a, b = batches[..., :k], batches[..., k:]
+    se = np.sqrt(a.var(axis=-1, ddof=1) / a.shape[-1] + b.var(axis=-1, ddof=1) / b.shape[-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (b.mean(axis=-1) - a.mean(axis=-1)) / se
+    return np.where(se > 0, z, 0.0)
+
+
 # -- exact pole part ------------------------------------------------------------------------------
 
 
@@ -456,6 +469,9 @@ class RegionPrediction:
         Exact part: fraction of timescale poles inside (all units).
     continuous_fraction : (k,) ndarray
         The pool's part (``fraction - pole_fraction``).
+    drift_z : (k,) ndarray
+        Convergence diagnostic: the late half of the batches minus the early half, over its
+        standard error (order 1 for a stationary pool; large: raise ``burn_in``).
     settings : CavitySettings
         Pool settings.
     seconds : float
@@ -467,6 +483,7 @@ class RegionPrediction:
     fraction_se: FloatArray
     pole_fraction: FloatArray
     continuous_fraction: FloatArray
+    drift_z: FloatArray
     settings: CavitySettings
     seconds: float
 
@@ -480,6 +497,7 @@ class RegionPrediction:
                 "region_fraction_pred": ("region", self.fraction),
                 "region_fraction_pred_se": ("region", self.fraction_se),
                 "region_pole_fraction": ("region", self.pole_fraction),
+                "region_drift_z": ("region", self.drift_z),
             },
             coords={"bound": ["x0", "x1", "y0", "y1"]},
             attrs={"cavity": str(self.settings.to_dict())},
@@ -572,6 +590,7 @@ def cavity_regions(
         fraction_se=se,
         pole_fraction=poles,
         continuous_fraction=mean,
+        drift_z=_drift_z(cont),
         settings=st,
         seconds=time.perf_counter() - t0,
     )
@@ -598,6 +617,8 @@ class CavityDensity:
         ``mass`` / cell area.
     blob : (nx + 1, ny + 1) ndarray
         Order parameter :math:`E[\\alpha\\beta/\\Delta]` at the grid nodes.
+    max_drift_z : float
+        Largest convergence diagnostic over cells (see :class:`RegionPrediction`).
     settings : CavitySettings
         Pool settings.
     seconds : float
@@ -611,6 +632,7 @@ class CavityDensity:
     pole_mass: FloatArray
     density: FloatArray
     blob: FloatArray
+    max_drift_z: float
     settings: CavitySettings
     seconds: float
 
@@ -737,6 +759,7 @@ def cavity_density(
         pole_mass=poles,
         density=mass / area,
         blob=res.blob[:n0].reshape(Z.shape),
+        max_drift_z=float(np.max(np.abs(_drift_z(cont)))) if cont.size else 0.0,
         settings=st,
         seconds=time.perf_counter() - t0,
     )

@@ -35,7 +35,7 @@ def _joint_nodes(
     return [ens.unit_quadrature(b, n_quad) for b in range(ens.n_populations)]
 
 
-def _core_populations(s: FloatArray) -> FloatArray:
+def _core_populations(s: FloatArray) -> Any:
     """Populations on a cycle of the population graph (nonzero row and column within the set).
 
     The others (e.g. a pruned periphery whose columns vanish) have a zero self-energy product
