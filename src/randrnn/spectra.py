@@ -1136,6 +1136,21 @@ def _mean_se(x: Any) -> tuple[Any, Any]:
     return mean, x.std(axis=0, ddof=1) / math.sqrt(x.shape[0])
 
 
+def _quantile_variables(m: Any) -> dict[str, Any]:
+    """The quantile-of-real-parts variables shared by the region and rightmost measurements."""
+    return {
+        "quantile_real_per_realization": (("realization", "quantile"), m.quantiles_real),
+        "quantile_real": ("quantile", m.quantile_real),
+        "quantile_real_se": ("quantile", m.quantile_real_se),
+        "giant_quantile_real_per_realization": (
+            ("realization", "quantile"),
+            m.giant_quantiles_real,
+        ),
+        "giant_quantile_real": ("quantile", m.giant_quantile_real),
+        "giant_quantile_real_se": ("quantile", m.giant_quantile_real_se),
+    }
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegionMeasurement:
     r"""Region fractions, bar counts, giant component and high real-part quantiles.
@@ -1243,15 +1258,7 @@ class RegionMeasurement:
                 ),
                 "giant_rightmost": ((), self.giant_rightmost),
                 "giant_rightmost_se": ((), self.giant_rightmost_se),
-                "quantile_real_per_realization": (("realization", "quantile"), self.quantiles_real),
-                "quantile_real": ("quantile", self.quantile_real),
-                "quantile_real_se": ("quantile", self.quantile_real_se),
-                "giant_quantile_real_per_realization": (
-                    ("realization", "quantile"),
-                    self.giant_quantiles_real,
-                ),
-                "giant_quantile_real": ("quantile", self.giant_quantile_real),
-                "giant_quantile_real_se": ("quantile", self.giant_quantile_real_se),
+                **_quantile_variables(self),
             },
             coords={
                 "realization": np.arange(self.n_realizations),
@@ -1704,15 +1711,7 @@ class RightmostMeasurement:
                 "giant_rightmost_per_realization": ("realization", self.giant_rightmosts),
                 "giant_rightmost": ((), self.giant_rightmost),
                 "giant_rightmost_se": ((), self.giant_rightmost_se),
-                "quantile_real_per_realization": (("realization", "quantile"), self.quantiles_real),
-                "quantile_real": ("quantile", self.quantile_real),
-                "quantile_real_se": ("quantile", self.quantile_real_se),
-                "giant_quantile_real_per_realization": (
-                    ("realization", "quantile"),
-                    self.giant_quantiles_real,
-                ),
-                "giant_quantile_real": ("quantile", self.giant_quantile_real),
-                "giant_quantile_real_se": ("quantile", self.giant_quantile_real_se),
+                **_quantile_variables(self),
                 "giant_size": ("realization", self.giant_sizes),
                 "method": ("realization", list(self.methods)),
                 "k": ("realization", self.ks),
