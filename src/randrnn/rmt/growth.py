@@ -532,3 +532,59 @@ def sparse_boundary(
     return SparseBoundary(
         x=xs, y_max=y_g, y_max_first_moment=np.where(inside_f, 0.5 * (lo_y + hi_y), 0.0)
     )
+
+
+#: names of the regions of :func:`default_regions`, in order
+REGION_NAMES = ("right", "upper", "axis strip", "lower", "left")
+
+
+def default_regions(ensemble: JacobianEnsemble, edge: SparseEdge | None = None) -> FloatArray:
+    r"""Five rectangles that split the plane for comparing eigenvalue fractions.
+
+    With :math:`h` the predicted height of the bulk, :math:`e` its edge, :math:`p_r` the
+    rightmost and :math:`p_l` the leftmost timescale pole (over every population):
+    ``right`` :math:`x \ge x_r`, :math:`x_r = \max(e - 0.15h, p_r + 0.02h)` (right of every
+    pole, near the edge); ``upper`` / ``lower`` :math:`p_l - 0.1h \le x < x_r`,
+    :math:`\pm y \ge h/8`; ``axis strip`` the same :math:`x` with :math:`|y| < h/8` (the bar
+    and the bulk next to the axis); ``left`` :math:`x < p_l - 0.1h` (the bulk's left part and
+    left outliers). Every side crosses the real axis outside the segment of poles, where
+    :func:`randrnn.rmt.cavity_regions` is exact.
+
+    Parameters
+    ----------
+    ensemble : JacobianEnsemble
+        A sparse block ensemble.
+    edge : SparseEdge, optional
+        Its :func:`sparse_edge` (computed if not given).
+
+    Returns
+    -------
+    (5, 4) ndarray
+        ``[x0, x1, y0, y1]`` rows named by :data:`REGION_NAMES`.
+
+    Examples
+    --------
+    >>> r = default_regions(JacobianEnsemble.inhibitory_core(n=10_000))
+    >>> r.shape, bool(r[0, 0] > -1 / 12)                # right of the slowest pole -1/12
+    ((5, 4), True)
+    """
+    ens = _check_ensemble(ensemble)
+    e = sparse_edge(ens) if edge is None else edge
+    h = e.height if e.height > 0 else 1.0
+    t_lo = min(d.support[0] for d in ens.tau)
+    t_hi = max(d.support[1] for d in ens.tau)
+    p_r = -1.0 / t_hi if math.isfinite(t_hi) else 0.0
+    p_l = -1.0 / t_lo if t_lo > 0 else p_r - 10 * h
+    edge_x = e.edge if math.isfinite(e.edge) else p_r
+    x_r = max(edge_x - 0.15 * h, p_r + 0.02 * h)
+    x_l = p_l - 0.1 * h
+    inf = math.inf
+    return np.array(
+        [
+            [x_r, inf, -inf, inf],
+            [x_l, x_r, h / 8, inf],
+            [x_l, x_r, -h / 8, h / 8],
+            [x_l, x_r, -inf, -h / 8],
+            [-inf, x_l, -inf, inf],
+        ]
+    )
