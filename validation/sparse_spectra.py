@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
@@ -145,25 +144,6 @@ def density_chi2(cavity: rmt.CavitySettings, n: int, reps: int, seed: int) -> di
     return out
 
 
-def predicted_quantile(ens: JacobianEnsemble, q: float, cavity: rmt.CavitySettings) -> float:
-    """x with predicted fraction(Re >= x) = 1 - q, from half-plane regions right of every pole.
-
-    NaN when the quantile lies in the segment of timescale poles (half-plane sides would cross
-    it there).
-    """
-    e = rmt.sparse_edge(ens)
-    right_pole = max(-1.0 / d.support[1] for d in ens.tau)
-    xs = np.linspace(max(right_pole + 1e-3, e.edge - 0.6 * e.height), e.edge - 1e-4, 24)
-    rect = np.array([[x, np.inf, -np.inf, np.inf] for x in xs])
-    f = rmt.cavity_regions(ens, rect, cavity).fraction
-    target = 1.0 - q
-    ok = f > 0
-    if not (f[ok].min() <= target <= f[ok].max()):
-        return math.nan
-    # the tail fraction is monotone in x: interpolate log f
-    return float(np.interp(np.log(target), np.log(f[ok][::-1]), xs[ok][::-1]))
-
-
 def edge_sweep(cavity: rmt.CavitySettings, sizes: tuple[int, ...], reps: int, seed: int) -> list:
     rows = []
     for c in (1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 16.0):
@@ -177,7 +157,7 @@ def edge_sweep(cavity: rmt.CavitySettings, sizes: tuple[int, ...], reps: int, se
             "edge_dense": de.edge,
             "exponent": se_.exponent,
             "height_sparse": se_.height,
-            "quantile_0.99_pred": predicted_quantile(ens, 0.99, cavity),
+            "quantile_0.99_pred": rmt.cavity_quantile(ens, 0.99, cavity),
         }
         for n in sizes:
             m = spectra.measure_rightmost_sparse(

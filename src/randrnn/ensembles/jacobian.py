@@ -13,6 +13,7 @@ is :func:`randrnn.networks.jacobian`, which returns the same :class:`JacobianSam
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, final
@@ -96,6 +97,31 @@ class JacobianSample:
             self.W @ sparse.diags(self.gain) - sparse.identity(self.n)
         )
         return sparse.csr_matrix(A)
+
+
+@functools.lru_cache(maxsize=256)
+def _unit_rule(
+    td: AbstractDistribution, gd: AbstractDistribution, r: float, n: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The (timescale, gain) rule of :meth:`JacobianEnsemble.unit_quadrature` (cached: the laws
+    are frozen and hashable; the arrays are read-only)."""
+    from scipy.special import ndtr
+
+    if r == 0:
+        t, wt = td.quadrature(n)
+        g, wg = gd.quadrature(max(8, n // 3))
+        T, G = np.meshgrid(t, g, indexing="ij")
+        out = (T.ravel(), G.ravel(), np.outer(wt, wg).ravel())
+    else:
+        x, w = np.polynomial.hermite_e.hermegauss(n)
+        w = w / w.sum()
+        U, V = np.meshgrid(x, x, indexing="ij")
+        t = np.asarray(td.ppf(ndtr(U.ravel())), dtype=float)
+        g = np.asarray(gd.ppf(ndtr(r * U.ravel() + math.sqrt(1 - r * r) * V.ravel())), dtype=float)
+        out = (t, g, np.outer(w, w).ravel())
+    for arr in out:
+        arr.setflags(write=False)
+    return out
 
 
 def _per_population(name: str, value: Any, P: int) -> tuple[AbstractDistribution, ...]:
@@ -305,21 +331,8 @@ class JacobianEnsemble:
         tau, gain, weight : ndarray
             Flat arrays (weights sum to 1).
         """
-        from scipy.special import ndtr
-
         r = (self.correlation or (0.0,) * self.n_populations)[a]
-        td, gd = self.tau[a], self.gain[a]
-        if r == 0:
-            t, wt = td.quadrature(n)
-            g, wg = gd.quadrature(max(8, n // 3))
-            T, G = np.meshgrid(t, g, indexing="ij")
-            return T.ravel(), G.ravel(), np.outer(wt, wg).ravel()
-        x, w = np.polynomial.hermite_e.hermegauss(n)
-        w = w / w.sum()
-        U, V = np.meshgrid(x, x, indexing="ij")
-        t = np.asarray(td.ppf(ndtr(U.ravel())), dtype=float)
-        g = np.asarray(gd.ppf(ndtr(r * U.ravel() + math.sqrt(1 - r * r) * V.ravel())), dtype=float)
-        return t, g, np.outer(w, w).ravel()
+        return _unit_rule(self.tau[a], self.gain[a], float(r), int(n))
 
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, rng: Seed = None) -> JacobianSample:

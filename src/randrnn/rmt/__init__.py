@@ -26,7 +26,8 @@ Finite connectivity (sparse block ensembles at finite mean in-degree)
     - :func:`default_regions` -- five rectangles splitting the plane for such comparisons.
     - :func:`cavity_regions`, :func:`cavity_density` -- eigenvalue fractions in rectangles and
       mass per grid cell by population dynamics on the cavity equations
-      (:class:`CavitySettings`; :func:`cavity_resolvent` for the raw pool estimates).
+      (:class:`CavitySettings`; :func:`cavity_resolvent` for the raw pool estimates);
+      :func:`cavity_quantile` -- a high quantile of the real parts.
 
 References
 ----------
@@ -41,6 +42,7 @@ from randrnn.rmt.cavity import CavityResolvent as CavityResolvent
 from randrnn.rmt.cavity import CavitySettings as CavitySettings
 from randrnn.rmt.cavity import RegionPrediction as RegionPrediction
 from randrnn.rmt.cavity import cavity_density as cavity_density
+from randrnn.rmt.cavity import cavity_quantile as cavity_quantile
 from randrnn.rmt.cavity import cavity_regions as cavity_regions
 from randrnn.rmt.cavity import cavity_resolvent as cavity_resolvent
 from randrnn.rmt.density import SpectralDensity as SpectralDensity
@@ -84,6 +86,7 @@ __all__ = [
     "StrongComponent",
     "SupportBoundary",
     "cavity_density",
+    "cavity_quantile",
     "cavity_regions",
     "cavity_resolvent",
     "default_regions",
