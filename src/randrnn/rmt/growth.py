@@ -325,7 +325,7 @@ def _right_root(f: Any, x0: float, scale: float) -> float:
     return float(optimize.brentq(f, x_in, x_out, xtol=1e-12 * scale, rtol=1e-14))
 
 
-def sparse_edge(ensemble: JacobianEnsemble, *, n_quad: int = 32) -> SparseEdge:
+def sparse_edge(ensemble: JacobianEnsemble, *, n_quad: int = 32, height: bool = True) -> SparseEdge:
     r"""Predict the rightmost point of the support at finite connectivity.
 
     Parameters
@@ -334,6 +334,8 @@ def sparse_edge(ensemble: JacobianEnsemble, *, n_quad: int = 32) -> SparseEdge:
         A sparse block ensemble.
     n_quad : int
         Quadrature nodes per dimension of the per-unit law.
+    height : bool
+        Also compute the bulk height (a boundary scan; NaN when False).
 
     Returns
     -------
@@ -381,7 +383,7 @@ def sparse_edge(ensemble: JacobianEnsemble, *, n_quad: int = 32) -> SparseEdge:
     x_g = _right_root(grow, x0, scale)
     x_f = _right_root(first, x0, scale)
     at0 = growth_rate(ens, 0.0, n_quad=n_quad)
-    h = _height(ens, laws, x0, x_g)
+    h = _height(ens, laws, x0, x_g) if height else math.nan
     return SparseEdge(
         edge=x_g,
         edge_first_moment=x_f,
