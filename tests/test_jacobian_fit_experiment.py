@@ -20,13 +20,16 @@ from randrnn.experiments.jacobian_fit import compare_fit
 
 @pytest.fixture(scope="module")
 def comparison():
-    truth = JacobianEnsemble.inhibitory_core(n=6000, in_degree=4.0, correlation=(0.0, 0.4))
+    # independent timescales and gains (the copula fit is tested in test_ensemble_fit.py; a
+    # fitted copula makes every prediction use a 32 x 32 rule instead of 32 x 10)
+    truth = JacobianEnsemble.inhibitory_core(n=6000, in_degree=4.0)
     s = truth.sample(7)
     cmp = compare_fit(
         s,
         cavity=rmt.CavitySettings(pool=1000, sweeps=120),
         tau_intervals=[(1.0, 5.0), (2.0, 12.0)],
         gain_intervals=[(0.05, 0.25), (0.05, 0.25)],
+        correlation=False,
     )
     return truth, cmp
 
@@ -42,7 +45,6 @@ def test_fit_recovers_the_ensemble(comparison) -> None:
             "tau[I].b": 2.0,
             "gain[I].a": 2.0,
             "gain[I].b": 2.0,
-            "correlation[I]": 0.4,
         }
     )
     assert max(abs(v) for v in z.values()) < 4.0, z
@@ -67,6 +69,6 @@ def test_summary_and_dataset(comparison) -> None:
     _, cmp = comparison
     json.dumps(cmp.summary(), allow_nan=False)
     ds = cmp.to_xarray()
-    assert ds.sizes["region"] == 5
+    assert ds.sizes["region"] == len(cmp.region_names) == 4
     assert "fraction_sparse_pred" in ds
-    assert len(cmp.rows()) == 5
+    assert len(cmp.rows()) == 4

@@ -631,7 +631,193 @@ def spectrum_sections(result: Any) -> tuple[str, list[Section]]:
         "Jacobian A = T<sup>-1</sup>(-I + W G) of a sparse E/I block ensemble "
         "(Chotibut, Evnin &amp; Horinouchi, arXiv:2512.12767)."
     )
+    if getattr(result, "sparse", None) is not None:
+        sections[1:1] = _sparse_sections(result)
+        intro += (
+            " Theory: the dense limit and the finite-connectivity theory (growth-rate edge, "
+            "population dynamics on the cavity equations, the bar of units on no cycle; "
+            "docs/theory.md sections 5.5 and 5.7)."
+        )
     return intro, sections
+
+
+def _html_table(head: list[str], rows: list[list[str]]) -> str:
+    """An HTML table of already formatted (escaped) cells."""
+    h = "".join(f"<th>{x}</th>" for x in head)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td class='num'>{c}</td>" if i else f"<td>{c}</td>" for i, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{h}</tr>{body}</table>"
+
+
+def _pm(value: float, se: float) -> str:
+    return f"{_g(value, '.4g')} ± {_g(se, '.2g')}"
+
+
+def _bound(v: float) -> str:
+    return ("−∞" if v < 0 else "+∞") if math.isinf(v) else f"{v:.4g}"
+
+
+def _sparse_sections(result: Any) -> list[Section]:
+    """Sections of the finite-connectivity comparison (``result.sparse``)."""
+    sp = result.sparse
+    e, m, c, p, sc = sp.edge, sp.measurement, sp.comparison, sp.prediction, sp.component
+    r = m.n_realizations
+    edge_rows: list[Row] = [
+        ("edge, finite connectivity", e.edge, "rightmost point where the growth rate >= 0"),
+        (
+            "edge, first-moment criterion",
+            e.edge_first_moment,
+            "the dense formula with second moments c E[w²] (an upper bound)",
+        ),
+        ("edge, dense limit", result.edge.edge, "variances; no bar"),
+        ("bulk height, finite connectivity", e.height, "extent of the support along Im"),
+        (
+            "growth rate at 0",
+            e.growth_at_zero,
+            "the bulk is unstable iff >= 0 (independent of the timescales)",
+        ),
+        (
+            "rightmost eigenvalue of the giant component, measured",
+            m.giant_rightmost,
+            (
+                f"± {_g(m.giant_rightmost_se, '.2g')} (1 SE over {r} realizations); at small c "
+                "it sits inside the predicted edge"
+            ),
+        ),
+        (
+            "bar eigenvalues, predicted",
+            sc.expected_bar_count,
+            (
+                f"n × bar fraction {_g(sc.bar_fraction, '.4g')} (units outside the giant "
+                "strongly connected component)"
+            ),
+        ),
+        (
+            "bar eigenvalues, measured",
+            m.bar_count,
+            (
+                f"± {_g(m.bar_count_se, '.2g')} (exact −1/τ_i of singleton components); "
+                f"z = {_g(sp.bar_count_z, '.2f')}"
+            ),
+        ),
+        (
+            "giant component fraction",
+            m.giant_fraction,
+            (
+                f"± {_g(m.giant_fraction_se, '.2g')} measured; "
+                f"{_g(float(np.sum(sc.bulk_fraction)), '.4g')} predicted"
+            ),
+        ),
+        ("outliers, predicted", len(sp.outliers.values), "outside the finite-connectivity support"),
+    ]
+    head = [
+        "region",
+        "[x0, x1) × [y0, y1)",
+        "predicted ± SE",
+        "dense limit",
+        f"measured ± SE ({r} realizations)",
+        "z",
+        "z (dense)",
+    ]
+    rows = []
+    for i, name in enumerate(sp.region_names):
+        b = sp.rectangles[i]
+        zd = c.z_dense[i] if c.z_dense is not None else math.nan
+        rows.append(
+            [
+                html.escape(str(name)),
+                f"[{_bound(b[0])}, {_bound(b[1])}) × [{_bound(b[2])}, {_bound(b[3])})",
+                _pm(float(p.fraction[i]), float(p.fraction_se[i])),
+                _g(float(sp.dense_fraction[i]), ".4g"),
+                _pm(float(m.fraction[i]), float(m.fraction_se[i])),
+                _g(float(c.z[i]), "+.2f"),
+                _g(float(zd), "+.2f"),
+            ]
+        )
+    ok = "" if c.passed is None else ("ok" if c.passed else "bad")
+    regions_text = (
+        (
+            "Automatic regions: R1 right of x<sub>r</sub> (15% of the bulk height left of the "
+            "edge, right of every timescale pole), R2/R4 the bulk above/below |Im| = height/8, R3 "
+            "the strip around the real axis holding the bar. "
+            if sp.automatic
+            else ""
+        )
+        + "Sides cross the real axis only outside the segment of timescale poles. "
+        + _html_table(head, rows)
+        + f"Verdict: <span class='{ok}'>{html.escape(c.verdict)}</span>. Criterion: "
+        + f"{html.escape(c.criterion)}. The largest |z| of the dense limit is "
+        + f"{_g(c.max_abs_z_dense, '.3g')}."
+        + (f" {html.escape(sp.dense_note)}" if sp.dense_note else "")
+        + " The SE over a few realizations is itself uncertain; the finite-n bias of the "
+        "large-n theory is not in it."
+    )
+    ch = sp.chi2
+    density_rows: list[Row] = [
+        ("chi² / cell", ch.per_dof, "below 1 is expected: eigenvalues repel (sub-Poisson)"),
+        ("cells compared", ch.cells, f"upper half-plane, expected count >= {ch.min_expected:g}"),
+        ("p-value (Poisson counts)", ch.p_value, "conservative for repelling eigenvalues"),
+        ("eigenvalues counted", ch.n_eigenvalues, f"n × {r} realizations"),
+    ]
+    density_text = (
+        "Predicted eigenvalue mass per cell (population dynamics, "
+        f"{html.escape(str(p.settings.to_dict()))}) against the histogram of the sampled "
+        "eigenvalues on the same grid. The row of cells on the real axis is left out (the bar, "
+        "and cells the prediction treats only approximately), and so is the lower half-plane "
+        "(the mirror image: conjugate pairs)."
+    )
+    out: list[Section] = [
+        ("Finite connectivity: edge, bar and outliers", "", edge_rows, []),
+        ("Eigenvalue fractions in regions", regions_text, [], ["regions"]),
+        (
+            "Eigenvalue density at finite connectivity",
+            density_text,
+            density_rows,
+            ["sparse_density"],
+        ),
+    ]
+    sw = sp.sweep
+    if sw is not None:
+        shead = [
+            html.escape(sw.degree_label),
+            "edge, finite connectivity",
+            "edge, first moment",
+            "edge, dense limit",
+            "giant rightmost ± SE",
+            f"{sw.quantile:g} quantile of Re λ ± SE",
+            "giant fraction",
+        ]
+        srows = [
+            [
+                _g(float(sw.degree[i]), ".3g"),
+                _g(float(sw.edge_sparse[i]), ".4g"),
+                _g(float(sw.edge_first_moment[i]), ".4g"),
+                _g(float(sw.edge_dense[i]), ".4g"),
+                _pm(float(sw.giant_rightmost[i]), float(sw.giant_rightmost_se[i])),
+                _pm(float(sw.quantile_real[i]), float(sw.quantile_real_se[i])),
+                _g(float(sw.giant_fraction[i]), ".3g"),
+            ]
+            for i in range(sw.factors.size)
+        ]
+        out.append(
+            (
+                "Edge vs mean in-degree",
+                (
+                    "Every in-degree multiplied by a factor and every weight by its inverse "
+                    "square root, so that c E[w²] (the dense-limit statistics) stays fixed; "
+                    f"numerics at n = {sw.n}, {sw.n_realizations} realizations per point "
+                    "(strongly connected components, the giant one by dense LAPACK or Arnoldi). "
+                    + _html_table(shead, srows)
+                ),
+                [],
+                ["edge_vs_degree"],
+            )
+        )
+    return out
 
 
 def write_spectrum_report(
@@ -655,8 +841,19 @@ def write_spectrum_report(
 
 
 def spectrum_headline(result: Any) -> str:
-    """One line for the terminal: predicted and measured edge."""
+    """One line for the terminal: predicted and measured edge (with the sparse theory: the
+    finite-connectivity edge and the largest |z| of the region fractions)."""
     m = result.measurement
+    sp = getattr(result, "sparse", None)
+    if sp is not None:
+        c = sp.comparison
+        return (
+            f"edge_sparse_pred={_g(sp.edge.edge, '.4f')} edge_dense_pred={result.edge.edge:.4f} "
+            f"giant_rightmost={_g(sp.measurement.giant_rightmost, '.4f')}"
+            f"±{_g(sp.measurement.giant_rightmost_se, '.4f')} "
+            f"regions max|z|={_g(c.max_abs_z, '.2f')} ({c.verdict}) "
+            f"n={result.ensemble.n} ({result.seconds:.1f} s)"
+        )
     return (
         f"edge_pred={result.edge.edge:.4f} edge_numeric={m.edge:.4f}±{m.edge_se:.4f} "
         f"n={result.ensemble.n} ({result.seconds:.1f} s)"

@@ -11,6 +11,8 @@ r"""Where predictions meet measurements: comparisons that carry their criteria a
 - :func:`power_law_fit` -- exponent of a scaling law with its standard error.
 - :func:`compare_edge_sensitivity` -- the predicted spectral edge along one statistic against
   the measured one.
+- :func:`compare_regions` -- predicted fractions of eigenvalues in regions of the complex plane
+  (finite-connectivity theory, with its pool SE) against fractions measured over realizations.
 
 Each comparison states its criterion (``criterion``), whether it holds (``passed``) and a
 one-line ``verdict``; the reports print them and decide nothing themselves.
@@ -827,4 +829,215 @@ def compare_edge_sensitivity(
         points_segment=tuple(float(v) for v in np.asarray(theory.values)[~ok]),
         max_abs_dev_over_width=float(rel.max()) if any_ok else float("nan"),
         max_abs_z=float(np.max(np.abs(z))) if any_ok else float("nan"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Eigenvalue fractions in regions of the complex plane
+
+#: two-sided family-wise error rate of :func:`compare_regions` (Bonferroni over the regions)
+REGION_ALPHA = 1e-3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegionComparison:
+    r"""Predicted against measured fractions of eigenvalues in regions, as z-scores.
+
+    :math:`z_k = (m_k - p_k)/\sqrt{\sigma_{m,k}^2 + \sigma_{p,k}^2}`: measured mean ``m`` with
+    its SE over realizations, predicted ``p`` with its SE (batch means of the population
+    dynamics of :func:`randrnn.rmt.cavity_regions`). The regions are tested together: the
+    prediction holds when every :math:`|z_k|` is at most the Bonferroni threshold
+    :math:`\Phi^{-1}(1 - \alpha/(2k))` at family-wise level :math:`\alpha =`
+    :data:`REGION_ALPHA` (two-sided). The SE over a few realizations is itself uncertain (the
+    normal threshold ignores this); where ``n_counted`` is given, the measured SE is floored at
+    the binomial SE :math:`\sqrt{p(1-p)/n_{counted}}` of the prediction, so that a chance zero
+    spread over few realizations does not make the test arbitrarily strict. The finite-n bias
+    of a large-n theory is not in the SE (Chotibut, Evnin & Horinouchi 2025, arXiv:2512.12767;
+    ``docs/theory.md`` section 5.7).
+
+    Parameters
+    ----------
+    names : tuple of str
+        Region names.
+    predicted, predicted_se : (k,) ndarray
+        Predicted fractions and their SEs.
+    measured, measured_se : (k,) ndarray
+        Measured mean fractions and their SEs (as given).
+    se : (k,) ndarray
+        The combined SE used in ``z`` (with the floor, if any).
+    z : (k,) ndarray
+        z-scores; NaN where ``se`` is zero or a value is undefined (not counted).
+    z_threshold : float
+        Bonferroni threshold on ``|z|`` over the counted regions.
+    dense : (k,) ndarray or None
+        Dense-limit fractions (no bar), for comparison.
+    z_dense : (k,) ndarray or None
+        ``(measured - dense) / se``: how far the dense limit is off, in the same units.
+    alpha : float
+        Family-wise level (two-sided).
+    """
+
+    names: tuple[str, ...]
+    predicted: FloatArray
+    predicted_se: FloatArray
+    measured: FloatArray
+    measured_se: FloatArray
+    se: FloatArray
+    z: FloatArray
+    z_threshold: float
+    dense: FloatArray | None = None
+    z_dense: FloatArray | None = None
+    alpha: float = REGION_ALPHA
+
+    @property
+    def n_compared(self) -> int:
+        """Regions with a finite z."""
+        return int(np.isfinite(self.z).sum())
+
+    @property
+    def max_abs_z(self) -> float:
+        """Largest ``|z|`` over the counted regions (NaN if none)."""
+        finite = np.abs(self.z[np.isfinite(self.z)])
+        return float(finite.max()) if finite.size else float("nan")
+
+    @property
+    def max_abs_z_dense(self) -> float:
+        """Largest ``|z_dense|`` (NaN without dense fractions)."""
+        if self.z_dense is None:
+            return float("nan")
+        finite = np.abs(self.z_dense[np.isfinite(self.z_dense)])
+        return float(finite.max()) if finite.size else float("nan")
+
+    @property
+    def passed(self) -> bool | None:
+        """Every counted ``|z|`` within the threshold; None when no region is counted."""
+        if self.n_compared == 0:
+            return None
+        return bool(self.max_abs_z <= self.z_threshold)
+
+    @property
+    def criterion(self) -> str:
+        """The criterion, in words."""
+        return (
+            f"max |z| over {self.n_compared} regions <= {self.z_threshold:.2f} (Bonferroni, "
+            f"family-wise two-sided {self.alpha:g}; SE over realizations and of the theory)"
+        )
+
+    @property
+    def verdict(self) -> str:
+        """One line."""
+        if self.passed is None:
+            return "undefined: no region with a nonzero SE"
+        if self.passed:
+            return "consistent with sampling noise"
+        worst = self.names[int(np.nanargmax(np.abs(self.z)))]
+        return f"differs: max |z| = {self.max_abs_z:.3g} > {self.z_threshold:.2f} ({worst})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields, criterion and verdict as plain Python values."""
+        d = _as_dict(self)
+        d["names"] = list(self.names)
+        d.update(
+            n_compared=self.n_compared,
+            max_abs_z=self.max_abs_z,
+            max_abs_z_dense=self.max_abs_z_dense,
+            passed=self.passed,
+            criterion=self.criterion,
+            verdict=self.verdict,
+        )
+        return d
+
+
+def compare_regions(
+    pred_fraction: Any,
+    pred_se: Any,
+    meas_mean: Any,
+    meas_se: Any,
+    dense: Any = None,
+    *,
+    names: Any = None,
+    n_counted: int | None = None,
+    alpha: float = REGION_ALPHA,
+) -> RegionComparison:
+    r"""Agreement of predicted and measured eigenvalue fractions in regions.
+
+    Parameters
+    ----------
+    pred_fraction, pred_se : (k,) array_like
+        Predicted fractions (e.g. :attr:`randrnn.rmt.RegionPrediction.fraction`) and SEs.
+    meas_mean, meas_se : (k,) array_like
+        Measured mean fractions and SEs over realizations
+        (:class:`randrnn.spectra.RegionMeasurement`).
+    dense : (k,) array_like, optional
+        Dense-limit fractions (:func:`randrnn.rmt.dense_regions`), reported beside.
+    names : sequence of str, optional
+        Region names (default ``R1``, ``R2``, ...).
+    n_counted : int, optional
+        Eigenvalues behind each measured mean (``n`` times the realizations): floors the
+        measured SE at the binomial SE of the prediction.
+    alpha : float
+        Family-wise two-sided level, in (0, 1).
+
+    Returns
+    -------
+    RegionComparison
+        z-scores, threshold, criterion and verdict.
+
+    Examples
+    --------
+    >>> c = compare_regions([0.2, 0.5], [0.0, 0.003], [0.21, 0.5], [0.005, 0.004])
+    >>> [round(float(v), 6) for v in c.z], round(c.z_threshold, 3), c.passed
+    ([2.0, 0.0], 3.481, True)
+    """
+    p = np.asarray(pred_fraction, dtype=float).ravel()
+    k = p.size
+    arrays = {}
+    for label, v in (("pred_se", pred_se), ("meas_mean", meas_mean), ("meas_se", meas_se)):
+        a = np.asarray(v, dtype=float).ravel()
+        if a.size != k:
+            raise ValueError(
+                f"`{label}` must have one entry per region ({k}, like `pred_fraction`); got "
+                f"{a.size}."
+            )
+        arrays[label] = a
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"`alpha` must be in (0, 1); got {alpha!r}.")
+    sp, m, sm = arrays["pred_se"], arrays["meas_mean"], arrays["meas_se"]
+    if np.any(sp < 0) or np.any(sm < 0):
+        raise ValueError("`pred_se` and `meas_se` must be >= 0 (standard errors).")
+    nm = tuple(str(x) for x in names) if names is not None else tuple(f"R{i + 1}" for i in range(k))
+    if len(nm) != k:
+        raise ValueError(f"`names` must have one entry per region ({k}); got {len(nm)}.")
+    sm_eff = sm.copy()
+    if n_counted is not None:
+        if int(n_counted) < 1:
+            raise ValueError(f"`n_counted` must be >= 1; got {n_counted!r}.")
+        pc = np.clip(p, 0.0, 1.0)
+        sm_eff = np.fmax(sm, np.sqrt(pc * (1.0 - pc) / int(n_counted)))
+    se = np.sqrt(sm_eff**2 + sp**2)
+    ok = np.isfinite(se) & (se > 0) & np.isfinite(m) & np.isfinite(p)
+    z = np.full(k, np.nan)
+    z[ok] = (m[ok] - p[ok]) / se[ok]
+    d = zd = None
+    if dense is not None:
+        d = np.asarray(dense, dtype=float).ravel()
+        if d.size != k:
+            raise ValueError(f"`dense` must have one entry per region ({k}); got {d.size}.")
+        zd = np.full(k, np.nan)
+        okd = ok & np.isfinite(d)
+        zd[okd] = (m[okd] - d[okd]) / se[okd]
+    n_ok = int(ok.sum())
+    thr = float(_sps.norm.isf(alpha / (2 * n_ok))) if n_ok else float("nan")
+    return RegionComparison(
+        names=nm,
+        predicted=p,
+        predicted_se=sp,
+        measured=m,
+        measured_se=sm,
+        se=se,
+        z=z,
+        z_threshold=thr,
+        dense=d,
+        z_dense=zd,
+        alpha=float(alpha),
     )

@@ -18,6 +18,7 @@ from randrnn._validation import (
     show,
 )
 from randrnn.config.tables import (
+    SPARSE_MAX_IN_DEGREE,
     ApproximationSettings,
     ContextSettings,
     FixedPointSettings,
@@ -25,14 +26,17 @@ from randrnn.config.tables import (
     OperatingPointSettings,
     PredictionSettings,
     SensitivitySettings,
+    SparseSettings,
     SpectrumSettings,
 )
 from randrnn.ensembles import (
     AbstractDistribution,
+    BlockEnsemble,
     JacobianEnsemble,
     LowRankEnsemble,
 )
 from randrnn.networks import RateNetwork, Seeds
+from randrnn.rmt import CavitySettings
 from randrnn.simulate import SimulationSettings
 
 # ----------------------------------------------------------------------------------------------
@@ -299,6 +303,97 @@ class RunConfig:
         return tables
 
 
+def _sparse_block(ensemble: JacobianEnsemble) -> bool:
+    """Whether the coupling is a block ensemble at finite connectivity (mean in-degrees given,
+    or every block mean in-degree <= :data:`~randrnn.config.tables.SPARSE_MAX_IN_DEGREE`)."""
+    coupling = ensemble.coupling
+    if not isinstance(coupling, BlockEnsemble):
+        return False
+    if coupling.in_degree is not None:
+        return True
+    c = np.asarray(coupling.statistics().in_degree, dtype=float)
+    return bool(np.all(c <= SPARSE_MAX_IN_DEGREE))
+
+
+#: tail probability of a timescale law beyond which its poles count as outside the pole segment
+#: (laws with unbounded support, e.g. lognormal)
+POLE_TAIL = 1e-6
+
+
+def pole_segment(ensemble: JacobianEnsemble) -> tuple[float, float]:
+    r"""The segment :math:`[-1/\tau_{\min}, -1/\tau_{\max}]` of the timescale poles of all units.
+
+    Every unit off the giant strongly connected component has the exact eigenvalue
+    :math:`-1/\tau_i` (the bar, ``docs/theory.md`` section 5.5), and the resolvent of the
+    finite-connectivity theory is singular there; contours of region fractions cross the real
+    axis outside this segment (Chotibut, Evnin & Horinouchi 2025, arXiv:2512.12767).
+
+    Parameters
+    ----------
+    ensemble : JacobianEnsemble
+        The ensemble; the support of every population's timescale law counts, an unbounded end
+        replaced by its :data:`POLE_TAIL` quantile.
+
+    Returns
+    -------
+    (float, float)
+        ``(left, right)`` ends, ``left <= right < 0``.
+
+    Examples
+    --------
+    >>> ens = JacobianEnsemble.inhibitory_core(n=1000)      # tau_E in [1, 5], tau_I in [2, 12]
+    >>> tuple(round(v, 6) for v in pole_segment(ens))
+    (-1.0, -0.083333)
+    """
+    lo, hi = math.inf, -math.inf
+    for d in ensemble.tau:
+        t_lo, t_hi = (float(v) for v in d.support)
+        if not t_lo > 0:
+            t_lo = float(d.ppf(POLE_TAIL))
+        if not math.isfinite(t_hi):
+            t_hi = float(d.ppf(1.0 - POLE_TAIL))
+        lo, hi = min(lo, -1.0 / t_lo), max(hi, -1.0 / t_hi)
+    return lo, hi
+
+
+def _check_regions(ensemble: JacobianEnsemble, sparse: SparseSettings) -> None:
+    """Refuse a region side that crosses the real axis inside the pole segment."""
+    lo, hi = pole_segment(ensemble)
+    for i, (x0, x1, y0, y1) in enumerate(sparse.regions):
+        if not (y0 <= 0.0 < y1):
+            continue
+        for x in (x0, x1):
+            if math.isfinite(x) and lo <= x <= hi:
+                raise ValueError(
+                    f"`sparse.regions[{i}]` = {[x0, x1, y0, y1]} has a side at Re = {x:g} that "
+                    f"crosses the real axis inside the segment of timescale poles "
+                    f"[{lo:.4g}, {hi:.4g}], where the theory is singular. Move the side left of "
+                    f"{lo:.4g} or right of {hi:.4g}, or keep the region off the axis."
+                )
+
+
+def _check_sparse_theory(ensemble: JacobianEnsemble, spectrum: SpectrumSettings) -> None:
+    """Refuse ``spectrum.theory = 'sparse'`` where the sparse comparison cannot run."""
+    if not isinstance(ensemble.coupling, BlockEnsemble):
+        raise ValueError(
+            "`spectrum.theory` = 'sparse' needs a block coupling ensemble (`ensemble.kind` = "
+            f"'block'); got kind {ensemble.coupling.to_config().get('kind')!r}. Use "
+            "spectrum.theory = 'dense', or ensemble.preset = 'inhibitory_core'."
+        )
+    if not ensemble.keep_mean:
+        raise ValueError(
+            "`spectrum.theory` = 'sparse' needs `ensemble.keep_mean` = true (the sampled sparse "
+            "matrix must be the whole Jacobian for its strongly connected components and bar); "
+            "got false. Set ensemble.keep_mean = true, or spectrum.theory = 'dense'."
+        )
+    if spectrum.method != "dense":
+        raise ValueError(
+            f"`spectrum.method` must be 'dense' with spectrum.theory = 'sparse' (region "
+            f"fractions and the density need every eigenvalue; they come from the strongly "
+            f"connected components, cheaply); got {spectrum.method!r}."
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class SpectrumConfig:
     """The config of ``randrnn spectrum``.
@@ -306,26 +401,55 @@ class SpectrumConfig:
     Parameters
     ----------
     ensemble : JacobianEnsemble
-        The ``[ensemble]`` table: coupling fields (``kind``, default ``block``), ``tau``, ``gain``.
+        The ``[ensemble]`` table: coupling fields (``kind``, default ``block``), ``tau``, ``gain``;
+        or ``preset = "inhibitory_core"`` with that constructor's keyword arguments
+        (:meth:`JacobianEnsemble.inhibitory_core`), recorded as the resolved ensemble.
     spectrum : SpectrumSettings
         The ``[spectrum]`` table.
     sensitivity : SensitivitySettings
         The ``[sensitivity]`` table.
+    cavity : randrnn.rmt.CavitySettings
+        The ``[cavity]`` table: population dynamics of the finite-connectivity density.
+    sparse : SparseSettings
+        The ``[sparse]`` table: regions, density grid, edge-vs-degree sweep.
 
     Raises
     ------
     ValueError
-        ``spectrum.k`` too large for ``arnoldi``; more memory than this machine has.
+        ``spectrum.k`` too large for ``arnoldi``; ``spectrum.theory = 'sparse'`` with an
+        ensemble or method it cannot compare; more memory than this machine has.
     """
 
     ensemble: JacobianEnsemble
     spectrum: SpectrumSettings = dataclasses.field(default_factory=SpectrumSettings)
     sensitivity: SensitivitySettings = dataclasses.field(default_factory=SensitivitySettings)
+    cavity: CavitySettings = dataclasses.field(default_factory=CavitySettings)
+    sparse: SparseSettings = dataclasses.field(default_factory=SparseSettings)
+
+    @property
+    def resolved_theory(self) -> str:
+        """``"dense"`` or ``"sparse"``: ``spectrum.theory`` with ``auto`` resolved.
+
+        ``auto`` is ``sparse`` for a block coupling at finite connectivity (mean in-degrees
+        given, or all <= 30) whose samples keep their block means; ``dense`` otherwise.
+        """
+        th = self.spectrum.theory
+        if th != "auto":
+            return th
+        ens = self.ensemble
+        return "sparse" if _sparse_block(ens) and ens.keep_mean else "dense"
+
+    @property
+    def sweep_n(self) -> int:
+        """Units of the edge-vs-degree sweep (``sparse.sweep_n``, default ``ensemble.n``)."""
+        return self.sparse.sweep_n if self.sparse.sweep_n is not None else self.ensemble.n
 
     def __post_init__(self) -> None:
         _check_type("ensemble", self.ensemble, JacobianEnsemble)
         _check_type("spectrum", self.spectrum, SpectrumSettings)
         _check_type("sensitivity", self.sensitivity, SensitivitySettings)
+        _check_type("cavity", self.cavity, CavitySettings)
+        _check_type("sparse", self.sparse, SparseSettings)
         n = self.ensemble.n
         sp = self.spectrum
         if sp.method == "arnoldi" and sp.k >= n - 1:
@@ -333,7 +457,13 @@ class SpectrumConfig:
                 f"`spectrum.k` must be < `ensemble.n` - 1 = {n - 1} with method 'arnoldi'; got "
                 f"{sp.k}. Reduce spectrum.k or use spectrum.method = 'dense'."
             )
-        sizes = [n] if sp.method == "dense" else []
+        sparse = self.resolved_theory == "sparse"
+        if sparse:
+            _check_sparse_theory(self.ensemble, sp)
+            _check_regions(self.ensemble, self.sparse)
+        # the sparse theory's spectra come from the strongly connected components: no dense
+        # n x n eigenproblem
+        sizes = [n] if sp.method == "dense" and not sparse else []
         if self.sensitivity.enabled and self.sensitivity.n_points:
             sizes.append(self.sensitivity.n)
         if not sizes:
@@ -360,6 +490,8 @@ class SpectrumConfig:
             "ensemble": self.ensemble.to_config(),
             "spectrum": self.spectrum.to_dict(),
             "sensitivity": self.sensitivity.to_dict(),
+            "cavity": self.cavity.to_dict(),
+            "sparse": self.sparse.to_dict(),
         }
 
 

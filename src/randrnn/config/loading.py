@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import inspect
 import re
 import typing
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -44,6 +45,7 @@ from randrnn.config.tables import (
     OperatingPointSettings,
     PredictionSettings,
     SensitivitySettings,
+    SparseSettings,
     SpectrumSettings,
 )
 from randrnn.ensembles import (
@@ -56,6 +58,7 @@ from randrnn.ensembles import (
 from randrnn.io import apply_overrides, check_keys, merge_config
 from randrnn.io import load_toml as read_toml
 from randrnn.networks import RateNetwork, Seeds
+from randrnn.rmt import CavitySettings
 from randrnn.simulate import SimulationSettings
 
 Command: TypeAlias = Literal["run", "simulate", "spectrum", "scaling", "fixedpoints", "lowrank"]
@@ -65,7 +68,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "simulate": ("ensemble", "network", "simulation", "seeds"),
     "run": ("ensemble", "network", "simulation", "seeds", "prediction"),
     "scaling": ("ensemble", "network", "simulation", "seeds", "prediction"),
-    "spectrum": ("ensemble", "spectrum", "sensitivity"),
+    "spectrum": ("ensemble", "spectrum", "sensitivity", "cavity", "sparse"),
     "fixedpoints": (
         "ensemble",
         "network",
@@ -159,6 +162,8 @@ _TABLE_CLASSES: dict[str, type] = {
     "prediction": PredictionSettings,
     "spectrum": SpectrumSettings,
     "sensitivity": SensitivitySettings,
+    "cavity": CavitySettings,
+    "sparse": SparseSettings,
     "fixedpoints": FixedPointSettings,
     "context": ContextSettings,
     "operating": OperatingPointSettings,
@@ -310,7 +315,60 @@ def _build(table: str, cls: type, values: Mapping[str, Any], **extra: Any) -> An
         return cls(**values, **extra)
 
 
+#: named Jacobian ensembles an ``[ensemble]`` table of ``randrnn spectrum`` can start from
+#: (``preset = NAME`` plus the constructor's keyword arguments)
+ENSEMBLE_PRESETS: dict[str, Callable[..., JacobianEnsemble]] = {
+    "inhibitory_core": JacobianEnsemble.inhibitory_core,
+}
+
+
+def _preset_ensemble(table: Mapping[str, Any]) -> JacobianEnsemble:
+    """Build ``[ensemble] preset = NAME`` with the other keys as keyword arguments.
+
+    ``inhibitory_core``: :meth:`JacobianEnsemble.inhibitory_core` (Chotibut, Evnin & Horinouchi
+    2025, arXiv:2512.12767; ``docs/theory.md`` section 5).
+    """
+    rest = dict(table)
+    name = rest.pop("preset")
+    if "kind" in rest:
+        raise ValueError(
+            f"`ensemble.preset` and `ensemble.kind` exclude each other; got preset = "
+            f"{show(name)} and kind = {show(rest['kind'])}. Drop `kind` to use the preset, or "
+            "`preset` to give every field."
+        )
+    check_in("ensemble.preset", name, sorted(ENSEMBLE_PRESETS))
+    build = ENSEMBLE_PRESETS[name]
+    params = inspect.signature(build).parameters
+    check_keys("ensemble", rest, ["preset", *params])
+    for key, value in rest.items():
+        default = params[key].default
+        label = f"ensemble.{key}"
+        if isinstance(default, bool):
+            check_bool(label, value)
+        elif isinstance(default, int):
+            check_integer(label, value)
+        elif isinstance(default, float):
+            check_real(label, value)
+        elif isinstance(default, tuple):
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+                raise TypeError(f"`{label}` must be a list; got {show(value)}.")
+            rest[key] = tuple(value)
+    with _naming("ensemble", set(params)):
+        try:
+            return build(**rest)
+        except TypeError as exc:
+            if "`" in str(exc):
+                raise
+            # a law table with a missing or unknown field: say which table it came from
+            raise TypeError(
+                f"[ensemble] (preset = {name!r}): {exc}. Check the law tables (kind and its "
+                "fields, e.g. {kind = 'lognormal', median = 1.0, sigma = 1.0})."
+            ) from exc
+
+
 def _build_ensemble(table: Mapping[str, Any], *, jacobian: bool) -> Any:
+    if jacobian and "preset" in table:
+        return _preset_ensemble(table)
     kind = table.get("kind", "block" if jacobian else "gaussian")
     check_in("ensemble.kind", kind, sorted(ENSEMBLES))
     cls = ENSEMBLES[kind]
@@ -397,10 +455,22 @@ def config_from_mapping(command: Command, mapping: Mapping[str, Any]) -> Command
             ensemble=custom,
         )
     if command == "spectrum":
+        given = mapping.get("ensemble")
+        if isinstance(given, Mapping) and "preset" in given:
+            # a preset replaces the command's default ensemble instead of merging onto it
+            tables["ensemble"] = dict(given)
+        elif isinstance(given, Mapping):
+            # connection probabilities and mean in-degrees are alternatives: one given replaces
+            # the other of the default table
+            for mine, other in (("in_degree", "connectivity"), ("connectivity", "in_degree")):
+                if mine in given and other not in given:
+                    tables["ensemble"].pop(other, None)
         return SpectrumConfig(
             ensemble=_build_ensemble(tables["ensemble"], jacobian=True),
             spectrum=_build("spectrum", SpectrumSettings, tables["spectrum"]),
             sensitivity=_build("sensitivity", SensitivitySettings, tables["sensitivity"]),
+            cavity=_build("cavity", CavitySettings, tables["cavity"]),
+            sparse=_build("sparse", SparseSettings, tables["sparse"]),
         )
     ensemble = _build_ensemble(tables["ensemble"], jacobian=False)
     network = _build("network", RateNetwork, tables["network"], ensemble=ensemble)

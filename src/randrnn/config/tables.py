@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -77,7 +78,8 @@ class SpectrumSettings:
     Parameters
     ----------
     method : {"dense", "arnoldi"}
-        All eigenvalues, or the ``k`` of largest real part (sparse Arnoldi).
+        All eigenvalues, or the ``k`` of largest real part (sparse Arnoldi). The sparse theory
+        needs all eigenvalues (``dense``; they come from the strongly connected components).
     n_realizations : int
         Sampled Jacobians (the edge's standard error is over them).
     seed : int
@@ -85,7 +87,15 @@ class SpectrumSettings:
     k : int
         Eigenvalues per realization with ``arnoldi``.
     bins : int
-        Bins per axis of the eigenvalue histogram (``dense``).
+        Bins per axis of the eigenvalue histogram (``dense`` theory and method).
+    theory : {"auto", "dense", "sparse"}
+        The random-matrix theory compared: the dense limit (``docs/theory.md`` sections
+        5.2-5.4), or in addition the finite-connectivity theory (sections 5.5, 5.7: growth-rate
+        edge, cavity density, region fractions, the bar). ``auto``: ``sparse`` when the coupling
+        is a block ensemble given by mean in-degrees, or one whose block mean in-degrees are
+        all <= :data:`SPARSE_MAX_IN_DEGREE`, and its samples keep their block means (the
+        sparse matrix is then the whole Jacobian); ``dense`` otherwise
+        (:meth:`~randrnn.config.SpectrumConfig.resolved_theory`).
     """
 
     method: Literal["dense", "arnoldi"] = "dense"
@@ -93,9 +103,11 @@ class SpectrumSettings:
     seed: int = 0
     k: int = 80
     bins: int = 25
+    theory: Literal["auto", "dense", "sparse"] = "auto"
 
     def __post_init__(self) -> None:
         check_in("method", self.method, ["dense", "arnoldi"])
+        check_in("theory", self.theory, ["auto", "dense", "sparse"])
         for name in ("n_realizations", "k", "bins"):
             object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
         object.__setattr__(self, "seed", check_nonnegative_int("seed", self.seed))
@@ -103,6 +115,146 @@ class SpectrumSettings:
     def to_dict(self) -> dict[str, Any]:
         """The table as a plain dict."""
         return dataclasses.asdict(self)
+
+
+#: largest block mean in-degree at which ``spectrum.theory = "auto"`` picks the sparse theory
+SPARSE_MAX_IN_DEGREE = 30.0
+
+
+def _region(name: str, value: Any) -> tuple[float, float, float, float]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(
+            f"`{name}` must be a list [x0, x1, y0, y1]; got {show(value)}. E.g. "
+            "[-0.1, inf, -inf, inf] for everything right of Re = -0.1."
+        )
+    if len(value) != 4:
+        raise ValueError(f"`{name}` must have 4 entries [x0, x1, y0, y1]; got {show(list(value))}.")
+    out = []
+    for i, v in enumerate(value):
+        if v is None:  # an unbounded side, as strict JSON records +-inf
+            out.append(-math.inf if i in (0, 2) else math.inf)
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"`{name}[{i}]` must be a number (inf allowed); got {show(v)}.")
+        if math.isnan(float(v)):
+            raise ValueError(f"`{name}[{i}]` must not be NaN; use inf or -inf for an open side.")
+        out.append(float(v))
+    x0, x1, y0, y1 = out
+    if not (x0 < x1 and y0 < y1):
+        raise ValueError(
+            f"`{name}` must have x0 < x1 and y0 < y1 ([x0, x1, y0, y1]); got {show(out)}."
+        )
+    return (x0, x1, y0, y1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SparseSettings:
+    r"""The ``[sparse]`` table of ``randrnn spectrum``: the finite-connectivity comparison.
+
+    Used when ``spectrum.theory`` resolves to ``sparse`` (Chotibut, Evnin & Horinouchi 2025,
+    arXiv:2512.12767; ``docs/theory.md`` sections 5.5 and 5.7).
+
+    Parameters
+    ----------
+    regions : tuple of [x0, x1, y0, y1]
+        Rectangles of the complex plane (closed on the left and bottom, open on the right and
+        top; ``inf`` allowed, and ``null``/None for an unbounded side, as strict JSON records
+        it) whose eigenvalue fractions are predicted and measured. Sides that
+        cross the real axis must do so outside the segment of timescale poles
+        :math:`[-1/	au_{\min}, -1/	au_{\max}]`, where the theory is smooth. Empty (default):
+        four automatic regions from the predicted edge and height
+        (:func:`randrnn.experiments.spectrum.automatic_regions`).
+    bins_re, bins_im : int
+        Cells of the density grid along Re and Im. ``bins_im`` must be odd: the real axis then
+        runs through the middle of a row of cells, and no grid line lies on the timescale poles.
+    degree_factors : tuple of float
+        Factors on every mean in-degree for the edge-vs-degree sweep; weights are scaled by
+        ``factor**-0.5`` so that every :math:`c_{ab}E[w_{ab}^2]` (the dense-limit statistics)
+        stays fixed (:func:`randrnn.ensembles.at_degree`).
+    sweep_n : int, optional
+        Units of the sweep's sampled Jacobians (default: ``ensemble.n``).
+    sweep_realizations : int
+        Realizations per degree factor.
+    sweep_enabled : bool
+        Run the sweep.
+    quantile : float
+        Level in (0, 1) of the real-part quantile measured in the sweep beside the rightmost
+        eigenvalue of the giant component.
+    """
+
+    regions: tuple[tuple[float, float, float, float], ...] = ()
+    bins_re: int = 60
+    bins_im: int = 61
+    degree_factors: tuple[float, ...] = (0.375, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0)
+    sweep_n: int | None = None
+    sweep_realizations: int = 3
+    sweep_enabled: bool = True
+    quantile: float = 0.99
+
+    def __post_init__(self) -> None:
+        regions = self.regions
+        if isinstance(regions, (str, bytes)) or not isinstance(regions, (Sequence, np.ndarray)):
+            raise TypeError(
+                f"`sparse.regions` must be a list of [x0, x1, y0, y1] lists; got {show(regions)}."
+                " Use [] for the automatic regions."
+            )
+        object.__setattr__(
+            self,
+            "regions",
+            tuple(_region(f"sparse.regions[{i}]", r) for i, r in enumerate(regions)),
+        )
+        bx = check_positive_int("sparse.bins_re", self.bins_re)
+        if bx < 2:
+            raise ValueError(f"`sparse.bins_re` must be >= 2; got {bx}.")
+        by = check_positive_int("sparse.bins_im", self.bins_im)
+        if by < 3 or by % 2 == 0:
+            raise ValueError(
+                f"`sparse.bins_im` must be odd and >= 3 (the real axis through the middle of a "
+                f"row of cells, no grid line on the timescale poles); got {by}. Use "
+                f"{max(3, by + 1)}."
+            )
+        factors = self.degree_factors
+        if isinstance(factors, (str, bytes)) or not isinstance(factors, (Sequence, np.ndarray)):
+            raise TypeError(
+                f"`sparse.degree_factors` must be a list of numbers > 0; got {show(factors)}."
+            )
+        object.__setattr__(
+            self,
+            "degree_factors",
+            tuple(check_positive(f"sparse.degree_factors[{i}]", f) for i, f in enumerate(factors)),
+        )
+        object.__setattr__(
+            self, "sweep_enabled", check_bool("sparse.sweep_enabled", self.sweep_enabled)
+        )
+        if self.sweep_enabled and not self.degree_factors:
+            raise ValueError(
+                "`sparse.degree_factors` must name at least one factor when "
+                "`sparse.sweep_enabled` is true; got []. Set sparse.sweep_enabled = false to skip "
+                "the sweep."
+            )
+        if self.sweep_n is not None:
+            m = check_positive_int("sparse.sweep_n", self.sweep_n)
+            if m < 10:
+                raise ValueError(f"`sparse.sweep_n` must be >= 10; got {m}.")
+        check_positive_int("sparse.sweep_realizations", self.sweep_realizations)
+        q = check_real("sparse.quantile", self.quantile)
+        if not 0.0 < q < 1.0:
+            raise ValueError(f"`sparse.quantile` must be in (0, 1); got {show(self.quantile)}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as a plain dict (lists for tuples; ``sweep_n`` left out when unset)."""
+        out: dict[str, Any] = {
+            "regions": [list(r) for r in self.regions],
+            "bins_re": self.bins_re,
+            "bins_im": self.bins_im,
+            "degree_factors": list(self.degree_factors),
+            "sweep_realizations": self.sweep_realizations,
+            "sweep_enabled": self.sweep_enabled,
+            "quantile": self.quantile,
+        }
+        if self.sweep_n is not None:
+            out["sweep_n"] = self.sweep_n
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

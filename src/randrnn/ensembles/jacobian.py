@@ -743,7 +743,10 @@ def vary(ensemble: JacobianEnsemble, statistic: str, value: float) -> JacobianEn
                 f"{type(ensemble.coupling).__name__}."
             )
         new = tuple(tuple(d.scaled(v) for d in row) for row in wts)
-        coupling = _replace_coupling(ensemble, statistic, weights=new)
+        keep: dict[str, Any] = {}
+        if getattr(ensemble.coupling, "in_degree", None) is not None:
+            keep["connectivity"] = None  # re-derived from the mean in-degrees
+        coupling = _replace_coupling(ensemble, statistic, weights=new, **keep)
         return dataclasses.replace(ensemble, coupling=coupling)
     key = statistic.split("_")[0]
     dists = tuple(d if isinstance(d, Fixed) else d.with_spread(v) for d in getattr(ensemble, key))

@@ -7,8 +7,8 @@ network's at an equilibrium, or one found by :mod:`randrnn.fixedpoints`), :func:
 
 1. estimates the ensemble from ``W``, ``tau`` and the gains (:func:`randrnn.ensembles.fit_sample`),
 2. predicts its spectrum at finite connectivity (growth-rate edge, population-dynamics fractions
-   in :func:`randrnn.rmt.default_regions`, the bar, a high quantile of the real parts) and in
-   the dense limit,
+   in the regions of :func:`randrnn.experiments.spectrum.automatic_regions`, the bar, a high
+   quantile of the real parts) and in the dense limit,
 3. measures the same on the Jacobian's exact eigenvalues (strongly connected components), and
 4. compares them with standard errors (the prediction's from the pool; the measurement's
    binomial, which overstates the spread of repelling eigenvalues, so the z-scores are
@@ -26,6 +26,7 @@ import numpy as np
 from randrnn import io, rmt, spectra
 from randrnn.ensembles import EnsembleFit, JacobianSample, fit_sample
 from randrnn.experiments._common import strict_json
+from randrnn.experiments.spectrum import automatic_regions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -40,13 +41,15 @@ class FitComparison:
         Predicted edge at finite connectivity (and by the first-moment criterion).
     dense_edge : float
         Dense-limit edge (:func:`randrnn.rmt.spectral_edge`).
-    regions : (5, 4) ndarray
-        :func:`randrnn.rmt.default_regions` of the fitted ensemble.
-    predicted, predicted_se : (5,) ndarray
+    regions : (k, 4) ndarray
+        :func:`randrnn.experiments.spectrum.automatic_regions` of the fitted ensemble.
+    region_names : tuple of str
+        Their names.
+    predicted, predicted_se : (k,) ndarray
         Population-dynamics fractions and their standard errors.
-    dense : (5,) ndarray
+    dense : (k,) ndarray
         Dense-limit fractions.
-    measured, measured_se : (5,) ndarray
+    measured, measured_se : (k,) ndarray
         Fractions of the Jacobian's eigenvalues, binomial standard errors.
     bar_measured : int
         Exact eigenvalues at :math:`-1/\\tau_j` (singleton components).
@@ -69,6 +72,7 @@ class FitComparison:
     edge: Any
     dense_edge: float
     regions: np.ndarray
+    region_names: tuple[str, ...]
     predicted: np.ndarray
     predicted_se: np.ndarray
     dense: np.ndarray
@@ -109,7 +113,7 @@ class FitComparison:
                 "measured_se": float(self.measured_se[k]),
                 "z": float(z[k]),
             }
-            for k, name in enumerate(rmt.REGION_NAMES)
+            for k, name in enumerate(self.region_names)
         ]
 
     def summary(self) -> dict[str, Any]:
@@ -158,7 +162,7 @@ class FitComparison:
                 "bar_predicted": ((), self.bar_predicted),
             },
             coords={
-                "region": list(rmt.REGION_NAMES),
+                "region": list(self.region_names),
                 "bound": ["x0", "x1", "y0", "y1"],
             },
         )
@@ -198,7 +202,10 @@ def compare_fit(
     fit = fit_sample(sample, **fit_options)
     ens = fit.ensemble
     edge = rmt.sparse_edge(ens)
-    regions = rmt.default_regions(ens, edge)
+    bound = rmt.sparse_boundary(ens)
+    k = bound.y_max_first_moment > 0
+    support_left = float(bound.x[k].min()) if np.any(k) else math.nan
+    regions, names = automatic_regions(ens, edge.edge, edge.height, support_left)
     pred = rmt.cavity_regions(ens, regions, cavity)
     dense = rmt.dense_regions(ens, regions)
     comp = spectra.eigenvalues_by_components(sample)
@@ -213,6 +220,7 @@ def compare_fit(
         edge=edge,
         dense_edge=float(rmt.spectral_edge(ens).edge),
         regions=regions,
+        region_names=tuple(names),
         predicted=pred.fraction,
         predicted_se=pred.fraction_se,
         dense=dense,

@@ -23,7 +23,6 @@ Finite connectivity (sparse block ensembles at finite mean in-degree)
       is where it is >= 0 (the dense criterion with second moments is its ``s = 1`` bound).
     - :func:`sparse_edge`, :func:`sparse_boundary` -- edge, stability, height and boundary by
       the growth criterion and by the first-moment one.
-    - :func:`default_regions` -- five rectangles splitting the plane for such comparisons.
     - :func:`cavity_regions`, :func:`cavity_density` -- eigenvalue fractions in rectangles and
       mass per grid cell by population dynamics on the cavity equations
       (:class:`CavitySettings`; :func:`cavity_resolvent` for the raw pool estimates);
@@ -48,11 +47,9 @@ from randrnn.rmt.cavity import cavity_resolvent as cavity_resolvent
 from randrnn.rmt.density import SpectralDensity as SpectralDensity
 from randrnn.rmt.density import dense_regions as dense_regions
 from randrnn.rmt.density import eigenvalue_density as eigenvalue_density
-from randrnn.rmt.growth import REGION_NAMES as REGION_NAMES
 from randrnn.rmt.growth import GrowthRate as GrowthRate
 from randrnn.rmt.growth import SparseBoundary as SparseBoundary
 from randrnn.rmt.growth import SparseEdge as SparseEdge
-from randrnn.rmt.growth import default_regions as default_regions
 from randrnn.rmt.growth import growth_rate as growth_rate
 from randrnn.rmt.growth import sparse_boundary as sparse_boundary
 from randrnn.rmt.growth import sparse_edge as sparse_edge
@@ -71,7 +68,6 @@ from randrnn.rmt.support import spectral_edge as spectral_edge
 from randrnn.rmt.support import support_boundary as support_boundary
 
 __all__ = [
-    "REGION_NAMES",
     "CavityDensity",
     "CavityResolvent",
     "CavitySettings",
@@ -89,7 +85,6 @@ __all__ = [
     "cavity_quantile",
     "cavity_regions",
     "cavity_resolvent",
-    "default_regions",
     "dense_regions",
     "edge_sensitivity",
     "eigenvalue_density",
