@@ -376,6 +376,9 @@ class DegreeSweep:
         Level of the real-part quantiles.
     quantile_real, quantile_real_se : (f,) ndarray
         The quantile of the real parts of all ``n`` eigenvalues.
+    quantile_pred : (f,) ndarray
+        Its prediction by population dynamics (:func:`randrnn.rmt.cavity_quantile`; NaN where
+        it falls inside the segment of timescale poles).
     giant_quantile_real, giant_quantile_real_se : (f,) ndarray
         The quantile of the real parts of the giant component's eigenvalues.
     giant_fraction : (f,) ndarray
@@ -398,6 +401,7 @@ class DegreeSweep:
     quantile: float
     quantile_real: np.ndarray
     quantile_real_se: np.ndarray
+    quantile_pred: np.ndarray
     giant_quantile_real: np.ndarray
     giant_quantile_real_se: np.ndarray
     giant_fraction: np.ndarray
@@ -416,6 +420,7 @@ class DegreeSweep:
         "rightmost_se",
         "quantile_real",
         "quantile_real_se",
+        "quantile_pred",
         "giant_quantile_real",
         "giant_quantile_real_se",
         "giant_fraction",
@@ -504,6 +509,7 @@ def run_degree_sweep(
     n: int,
     seed: int,
     progress: Callable[..., Any] | None = None,
+    cavity: rmt.CavitySettings | None = None,
 ) -> DegreeSweep:
     """The spectral edge along the mean in-degree: theory and numerics.
 
@@ -520,11 +526,13 @@ def run_degree_sweep(
         Base seed; factor ``k`` uses ``seed + 10**6 + k``.
     progress : callable, optional
         Called after each realization.
+    cavity : randrnn.rmt.CavitySettings, optional
+        Population-dynamics settings of the predicted quantile.
 
     Returns
     -------
     DegreeSweep
-        Predicted edges and measured rightmost eigenvalues and quantiles per factor.
+        Predicted edges and quantiles, measured rightmost eigenvalues and quantiles per factor.
     """
     base = _by_in_degree(ensemble).resized(n)
     c0, label = reference_degree(base)
@@ -553,6 +561,7 @@ def run_degree_sweep(
             "rightmost_se": m.rightmost_se,
             "quantile_real": float(m.quantile_real[0]),
             "quantile_real_se": float(m.quantile_real_se[0]),
+            "quantile_pred": rmt.cavity_quantile(ens, q, cavity, edge=se),
             "giant_quantile_real": float(m.giant_quantile_real[0]),
             "giant_quantile_real_se": float(m.giant_quantile_real_se[0]),
             "giant_fraction": float(np.mean(m.giant_sizes) / ens.n),
@@ -925,7 +934,7 @@ def run_sparse(
     sweep = None
     if sp.sweep_enabled:
         t = time.perf_counter()
-        sweep = run_degree_sweep(ens, sp, config.sweep_n, opts.seed, progress)
+        sweep = run_degree_sweep(ens, sp, config.sweep_n, opts.seed, progress, cav)
         tick("degree_sweep", t)
     return SparseSpectrum(
         edge=edge,

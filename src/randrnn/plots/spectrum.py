@@ -401,6 +401,14 @@ def edge_degree_figure(result: Any) -> Any:
         mfc="none",
         label=f"measured: {sw.quantile:g} quantile of Re λ (all eigenvalues)",
     )
+    ax.plot(
+        c,
+        sw.quantile_pred,
+        "-",
+        color="C2",
+        lw=1,
+        label=f"predicted {sw.quantile:g} quantile (population dynamics)",
+    )
     ax.set_xscale("log")
     ax.set_xticks(c, [f"{v:.3g}" for v in c])
     ax.minorticks_off()
