@@ -32,6 +32,21 @@ def one_population(c: float, weight: object, tau: object = 1.0, gain: object = 1
     )
 
 
+def sampled_fractions(ens: JacobianEnsemble, rect: np.ndarray, reps: int):
+    """Mean and SE over ``reps`` dense spectra of the fraction of eigenvalues in each rectangle."""
+    fr = []
+    for seed in range(reps):
+        lam = np.linalg.eigvals(ens.sample(seed).to_dense())
+        fr.append(
+            [
+                np.mean((lam.real >= x0) & (lam.real < x1) & (lam.imag >= y0) & (lam.imag < y1))
+                for x0, x1, y0, y1 in rect
+            ]
+        )
+    fr = np.array(fr)
+    return fr.mean(0), fr.std(0, ddof=1) / np.sqrt(reps)
+
+
 # -- growth rate ------------------------------------------------------------------------------
 
 
@@ -201,17 +216,7 @@ def test_region_fractions_against_sampled_spectra() -> None:
         ]
     )
     pred = cavity_regions(ens, rect, CavitySettings(pool=1500, burn_in=40, sweeps=120))
-    fr = []
-    for seed in range(6):
-        lam = np.linalg.eigvals(ens.sample(seed).to_dense())
-        fr.append(
-            [
-                np.mean((lam.real >= x0) & (lam.real < x1) & (lam.imag >= y0) & (lam.imag < y1))
-                for x0, x1, y0, y1 in rect
-            ]
-        )
-    fr = np.array(fr)
-    m, se = fr.mean(0), fr.std(0, ddof=1) / np.sqrt(len(fr))
+    m, se = sampled_fractions(ens, rect, 6)
     z = (m - pred.fraction) / np.sqrt(se**2 + pred.fraction_se**2)
     assert np.all(np.abs(z) < 3.5), (m, se, pred.fraction, pred.fraction_se)
     # the bar: units outside the giant strongly connected component sit in the strip
@@ -313,17 +318,7 @@ def test_three_populations_against_sampled_spectra() -> None:
         ]
     )
     pred = cavity_regions(ens, rect, CavitySettings(pool=1500, burn_in=40, sweeps=120))
-    fr = []
-    for seed in range(6):
-        lam = np.linalg.eigvals(ens.sample(seed).to_dense())
-        fr.append(
-            [
-                np.mean((lam.real >= x0) & (lam.real < x1) & (lam.imag >= y0) & (lam.imag < y1))
-                for x0, x1, y0, y1 in rect
-            ]
-        )
-    fr = np.array(fr)
-    m, se = fr.mean(0), fr.std(0, ddof=1) / np.sqrt(len(fr))
+    m, se = sampled_fractions(ens, rect, 6)
     z = (m - pred.fraction) / np.sqrt(se**2 + pred.fraction_se**2)
     assert np.all(np.abs(z) < 3.5), (m, se, pred.fraction, pred.fraction_se)
     assert pred.fraction[0] > 0.01  # the test sees the bulk right of the poles

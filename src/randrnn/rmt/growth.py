@@ -32,7 +32,7 @@ from scipy import optimize
 from randrnn._typing import ComplexArray, FloatArray
 from randrnn._validation import check_array, check_positive_int
 from randrnn.ensembles import BlockEnsemble, JacobianEnsemble
-from randrnn.rmt.perron import _check_ensemble
+from randrnn.rmt.perron import _check_ensemble, _perron_root_of
 
 _REFS = ("chotibut2025", "neri2020", "biggins1977")
 
@@ -114,22 +114,7 @@ def _log_rho(laws: _Laws, z: Any, s: Any) -> FloatArray:
         m[..., b] = np.sum(w * np.exp(logx * s[..., None]), axis=-1)
     K = laws.c * laws.weight_moment(s) * m[..., None, :]
     with np.errstate(divide="ignore"):
-        return np.log(_perron(K))
-
-
-def _perron(K: FloatArray) -> FloatArray:
-    P = K.shape[-1]
-    if P == 1:
-        return K[..., 0, 0]
-    if P == 2:
-        with np.errstate(invalid="ignore"):
-            tr = K[..., 0, 0] + K[..., 1, 1]
-            det = K[..., 0, 0] * K[..., 1, 1] - K[..., 0, 1] * K[..., 1, 0]
-            out = tr / 2 + np.sqrt(np.maximum(tr * tr / 4 - det, 0.0))
-        return np.where(np.isfinite(tr), out, np.inf)
-    bad = ~np.all(np.isfinite(K), axis=(-1, -2))
-    out = np.max(np.abs(np.linalg.eigvals(np.where(bad[..., None, None], 0.0, K))), axis=-1)
-    return np.where(bad, np.inf, out)
+        return np.log(_perron_root_of(K))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

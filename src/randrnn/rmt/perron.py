@@ -89,7 +89,12 @@ def _perron_from_m(ens: JacobianEnsemble, m: FloatArray) -> FloatArray:
     s = ens.block_variance
     with np.errstate(invalid="ignore"):
         M = s * (ens.alpha * m)[..., None, :]
-    P = ens.n_populations
+    return _perron_root_of(M)
+
+
+def _perron_root_of(M: FloatArray) -> FloatArray:
+    """Perron root of non-negative P x P matrices over leading axes (inf where not finite)."""
+    P = M.shape[-1]
     if P == 1:
         return M[..., 0, 0]
     if P == 2:
