@@ -15,27 +15,7 @@ import numpy as np
 
 from randrnn import rmt
 from randrnn.ensembles import JacobianEnsemble
-from randrnn.rmt.cavity import _draw, _pool_kernel
-
-
-def numpy_sweeps(dr, z: complex, eps: float) -> float:  # type: ignore[no-untyped-def]
-    """The kernel's update for one point in NumPy; returns the final pool mean of a."""
-    S, M = dr.tau.shape
-    a = np.ones(M)
-    d = np.ones(M)
-    for s in range(S):
-        D2 = np.abs(1.0 + z * dr.tau[s]) ** 2
-        lo, hi = dr.in_ptr[s, 0], dr.in_ptr[s, -1]
-        contrib = dr.in_w[lo:hi] * d[dr.in_src[lo:hi]]
-        al = eps + np.add.reduceat(np.concatenate([[0.0], contrib]), dr.in_ptr[s, :-1] - lo + 1)
-        lo, hi = dr.out_ptr[s, 0], dr.out_ptr[s, -1]
-        contrib = dr.out_w[lo:hi] * a[dr.out_dst[lo:hi]]
-        be = eps + dr.h2[s] * np.add.reduceat(
-            np.concatenate([[0.0], contrib]), dr.out_ptr[s, :-1] - lo + 1
-        )
-        den = al * be + D2
-        a, d = be / den, al / den
-    return float(a.mean())
+from randrnn.rmt.cavity import _draw, _numpy_sweeps, _pool_kernel
 
 
 def main() -> None:
@@ -65,7 +45,7 @@ def main() -> None:
         _pool_kernel(z.real.copy(), z.imag.copy(), *args, *args2, *out)
     t_kernel = (time.perf_counter() - t0) / reps
     t0 = time.perf_counter()
-    numpy_sweeps(dr, complex(z[0]), 1e-7)
+    _numpy_sweeps(dr, complex(z[0]), 1e-7)
     t_numpy = time.perf_counter() - t0
     updates = dr.tau.size
     print(

@@ -322,3 +322,30 @@ def test_three_populations_against_sampled_spectra() -> None:
     z = (m - pred.fraction) / np.sqrt(se**2 + pred.fraction_se**2)
     assert np.all(np.abs(z) < 3.5), (m, se, pred.fraction, pred.fraction_se)
     assert pred.fraction[0] > 0.01  # the test sees the bulk right of the poles
+
+
+def test_compiled_pool_equals_the_numpy_update() -> None:
+    # same draws, same synchronous update: the kernel's order parameter over the last two
+    # sweeps equals the NumPy reference's, member by member summed with the population weights
+    import dataclasses
+
+    from randrnn.rmt.cavity import _draw, _numpy_sweeps, cavity_pool
+
+    ens = JacobianEnsemble.inhibitory_core(n=5000, in_degree=3.0, surviving=0.1)
+    st = CavitySettings(pool=300, burn_in=18, sweeps=2, batches=2)
+    z = -0.15 + 0.04j
+    res = cavity_resolvent(ens, np.array([z]), st)
+    dr = _draw(ens, st, 20)
+    lw = []
+    for k in (19, 20):
+        part = dataclasses.replace(
+            dr, tau=dr.tau[:k], h2=dr.h2[:k], in_ptr=dr.in_ptr[:k], out_ptr=dr.out_ptr[:k]
+        )
+        al, be, _, _ = _numpy_sweeps(part, z, st.regulator)
+        d2 = np.abs(1 + z * part.tau[-1]) ** 2
+        lw.append(np.sum(dr.weight * al * be / (al * be + d2)))
+    assert res.blob[0] == pytest.approx(np.mean(lw), rel=1e-10)
+    assert res.blob[0] > 0.01
+    pool = cavity_pool(ens, z, CavitySettings(pool=300, burn_in=18, sweeps=2, batches=2))
+    assert set(np.unique(pool.population)) == {0, 1}  # surviving E columns: two pools
+    assert np.sum(dr.weight * pool.local_weight) == pytest.approx(lw[1], rel=1e-10)

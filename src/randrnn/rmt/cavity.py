@@ -821,3 +821,126 @@ def cavity_quantile(
     if not np.any(ok) or not (f[ok].min() <= target <= f[ok].max()):
         return math.nan
     return float(np.interp(np.log(target), np.log(f[ok][::-1]), xs[ok][::-1]))
+
+
+def _numpy_sweeps(dr: _Draws, z: complex, eps: float) -> tuple[FloatArray, FloatArray, Any, Any]:
+    """The pool kernel's synchronous update for one point, in NumPy (reference and final pool).
+
+    Returns the last sweep's ``(alpha, beta, a, d)`` per member. Edge sums use
+    ``np.add.reduceat`` over each member's slice (a zero pads both ends; empty slices are
+    masked to 0).
+    """
+    S, M = dr.tau.shape
+    a = np.ones(M)
+    d = np.ones(M)
+    al = be = np.zeros(M)
+    for s in range(S):
+        D2 = np.abs(1.0 + z * dr.tau[s]) ** 2
+        lo, hi = dr.in_ptr[s, 0], dr.in_ptr[s, -1]
+        terms = np.concatenate([[0.0], dr.in_w[lo:hi] * d[dr.in_src[lo:hi]], [0.0]])
+        al = eps + np.add.reduceat(terms, dr.in_ptr[s, :-1] - lo + 1) * (np.diff(dr.in_ptr[s]) > 0)
+        lo, hi = dr.out_ptr[s, 0], dr.out_ptr[s, -1]
+        terms = np.concatenate([[0.0], dr.out_w[lo:hi] * a[dr.out_dst[lo:hi]], [0.0]])
+        sums = np.add.reduceat(terms, dr.out_ptr[s, :-1] - lo + 1) * (np.diff(dr.out_ptr[s]) > 0)
+        be = eps + dr.h2[s] * sums
+        den = al * be + D2
+        a, d = be / den, al / den
+    return al, be, a, d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CavityPool:
+    r"""The pool at one point ``z``: a sample of the joint law of the cavity variables.
+
+    Attributes
+    ----------
+    z : complex
+        The point.
+    population : (m,) ndarray of int
+        Population of each member (populations with a pool only).
+    tau, gain : (m,) ndarray
+        The members' timescales and gains (last sweep).
+    alpha, beta : (m,) ndarray
+        In- and out-self-energies :math:`\alpha, \beta` (``docs/theory.md`` section 5.7).
+    a, d : (m,) ndarray
+        The diagonal resolvent entries :math:`a = \beta/\Delta`, :math:`d = \alpha/\Delta`.
+    local_weight : (m,) ndarray
+        :math:`\alpha\beta/\Delta \in [0, 1)`: 0 for a member on the bar (or outside the
+        support), near 1 deep in the bulk.
+    settings : CavitySettings
+        Pool settings.
+    """
+
+    z: complex
+    population: Any
+    tau: FloatArray
+    gain: FloatArray
+    alpha: FloatArray
+    beta: FloatArray
+    a: FloatArray
+    d: FloatArray
+    local_weight: FloatArray
+    settings: CavitySettings
+
+    def to_xarray(self) -> Any:
+        """Member arrays over dimension ``member``."""
+        import xarray as xr
+
+        return xr.Dataset(
+            {
+                k: ("member", np.asarray(getattr(self, k)))
+                for k in ("population", "tau", "gain", "alpha", "beta", "a", "d", "local_weight")
+            },
+            attrs={
+                "z_re": self.z.real,
+                "z_im": self.z.imag,
+                "cavity": str(self.settings.to_dict()),
+            },
+        )
+
+
+def cavity_pool(
+    ensemble: JacobianEnsemble, z: complex, settings: CavitySettings | None = None
+) -> CavityPool:
+    """Run the population dynamics at one point and return the final pool (the joint law).
+
+    Parameters
+    ----------
+    ensemble : JacobianEnsemble
+        A sparse block ensemble.
+    z : complex
+        The point.
+    settings : CavitySettings, optional
+        Pool size, sweeps (``burn_in + sweeps`` in all), regulator and seed.
+
+    Returns
+    -------
+    CavityPool
+        Timescales, gains and cavity variables of every member.
+
+    Examples
+    --------
+    >>> ens = JacobianEnsemble.inhibitory_core(n=10_000)
+    >>> p = cavity_pool(ens, -0.15 + 0.05j, CavitySettings(pool=500, burn_in=20, sweeps=20))
+    >>> bool(0.0 < p.local_weight.mean() < 1.0)    # inside the bulk: a non-trivial solution
+    True
+    """
+    ens = _check_ensemble(ensemble)
+    st = settings or CavitySettings()
+    dr = _draw(ens, st, st.burn_in + st.sweeps)
+    al, be, a, d = _numpy_sweeps(dr, complex(z), float(st.regulator))
+    M = st.pool
+    pop = np.repeat(np.asarray(dr.active, dtype=int), M)
+    D2 = np.abs(1.0 + complex(z) * dr.tau[-1]) ** 2
+    return CavityPool(
+        z=complex(z),
+        population=pop,
+        tau=dr.tau[-1].copy(),
+        gain=np.sqrt(dr.h2[-1]),
+        alpha=al,
+        beta=be,
+        a=a,
+        d=d,
+        local_weight=al * be / (al * be + D2),
+        settings=st,
+    )
