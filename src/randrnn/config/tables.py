@@ -161,7 +161,7 @@ class SparseSettings:
         top; ``inf`` allowed, and ``null``/None for an unbounded side, as strict JSON records
         it) whose eigenvalue fractions are predicted and measured. Sides that
         cross the real axis must do so outside the segment of timescale poles
-        :math:`[-1/	au_{\min}, -1/	au_{\max}]`, where the theory is smooth. Empty (default):
+        :math:`[-1/\tau_{\min}, -1/\tau_{\max}]`, where the theory is smooth. Empty (default):
         four automatic regions from the predicted edge and height
         (:func:`randrnn.experiments.spectrum.automatic_regions`).
     bins_re, bins_im : int
