@@ -245,6 +245,8 @@ def test_cavity_bad_input() -> None:
         cavity_regions(ens, [[1.0, 0.0, -1.0, 1.0]], FAST)
     with pytest.raises(ValueError, match="shape"):
         cavity_regions(ens, [[0.0, 1.0, 2.0]], FAST)
+    with pytest.raises(ValueError, match="real axis"):
+        cavity_regions(ens, [[-2.0, 0.0, 0.0, np.inf]], FAST)
     with pytest.raises(ValueError, match=r"cavity\.batches"):
         CavitySettings(batches=1)
     with pytest.raises(ValueError, match=r"cavity\.pool"):

@@ -552,6 +552,13 @@ def cavity_regions(
     ens = _check_ensemble(ensemble)
     st = settings or CavitySettings()
     rect = _check_rectangles(rectangles)
+    on_axis = (rect[:, 2] == 0) | (rect[:, 3] == 0)
+    if np.any(on_axis):
+        raise ValueError(
+            "`rectangles` must not have a side on the real axis (it runs through the timescale "
+            f"poles and the bar); got {rect[on_axis].tolist()}. Use a strip around the axis, "
+            "e.g. y0 = -0.01 * height, or a side just off it."
+        )
     t0 = time.perf_counter()
     xl, xr, yt = _support_box(ens, n_quad)
     r = rect.copy()
