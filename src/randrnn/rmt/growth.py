@@ -58,7 +58,6 @@ class _Laws:
     c: FloatArray  # (P, P) mean in-degrees
     log_w2s: list[list[Any]]  # splines of log E[w^{2s}] in s per block (None: no edges)
     nodes: list[tuple[FloatArray, FloatArray, FloatArray]]  # tau, gain^2, weight per population
-    q: FloatArray  # P(h > 0) per population
 
     def weight_moment(self, s: FloatArray) -> FloatArray:
         """E[w^{2s}] (scale included) with shape ``s.shape + (P, P)``; 0 for empty blocks."""
@@ -91,13 +90,11 @@ def _laws(ens: JacobianEnsemble, n_quad: int) -> _Laws:
                 ]
                 splines[a][b] = CubicSpline(s_knots, vals)
     nodes = []
-    q = np.zeros(P)
     for b in range(P):
         t, g, w = ens.unit_quadrature(b, n_quad)
-        keep = g > 0
-        q[b] = float(np.sum(w[keep]))
+        keep = g > 0  # silent units (h = 0) carry no path: their weight is lost at every s
         nodes.append((t[keep], g[keep] ** 2, w[keep]))
-    return _Laws(c=c, log_w2s=splines, nodes=nodes, q=q)
+    return _Laws(c=c, log_w2s=splines, nodes=nodes)
 
 
 def _log_rho(laws: _Laws, z: Any, s: Any) -> FloatArray:
