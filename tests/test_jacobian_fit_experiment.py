@@ -63,6 +63,13 @@ def test_predicted_spectrum_against_the_eigenvalues(comparison) -> None:
     assert abs(cmp.bar_measured - cmp.bar_predicted) < 4 * np.sqrt(cmp.bar_predicted) + 10
     # the 0.99 quantile of the real parts, within a tenth of the bulk width
     assert abs(cmp.quantile_measured - cmp.quantile_predicted) < 0.1 * cmp.width
+    # the rightmost eigenvalue: inside the edge, not below the level where n F(x) = 4.6 (the
+    # first percentile of the maximum of Poisson counts); its predicted median lies between
+    low = rmt.cavity_quantile(
+        cmp.fit.ensemble, 1 - 4.6 / cmp.n, rmt.CavitySettings(pool=1000, sweeps=120), edge=cmp.edge
+    )
+    assert low < cmp.rightmost_predicted < cmp.edge.edge
+    assert low < cmp.rightmost < cmp.edge.edge
 
 
 def test_summary_and_dataset(comparison) -> None:

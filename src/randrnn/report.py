@@ -788,6 +788,7 @@ def _sparse_sections(result: Any) -> list[Section]:
             "edge, first moment",
             "edge, dense limit",
             "giant rightmost ± SE",
+            "rightmost, predicted median",
             f"{sw.quantile:g} quantile of Re λ ± SE",
             f"{sw.quantile:g} quantile, predicted",
             "giant fraction",
@@ -799,6 +800,7 @@ def _sparse_sections(result: Any) -> list[Section]:
                 _g(float(sw.edge_first_moment[i]), ".4g"),
                 _g(float(sw.edge_dense[i]), ".4g"),
                 _pm(float(sw.giant_rightmost[i]), float(sw.giant_rightmost_se[i])),
+                _g(float(sw.rightmost_pred[i]), ".4g"),
                 _pm(float(sw.quantile_real[i]), float(sw.quantile_real_se[i])),
                 _g(float(sw.quantile_pred[i]), ".4g"),
                 _g(float(sw.giant_fraction[i]), ".3g"),
@@ -814,10 +816,11 @@ def _sparse_sections(result: Any) -> list[Section]:
                     f"numerics at n = {sw.n}, {sw.n_realizations} realizations per point "
                     "(strongly connected components, the giant one by dense LAPACK or Arnoldi). "
                     "At small c the rightmost eigenvalue sits inside the edge (the density "
-                    "vanishes smoothly there) and is occasionally far outside it (rare strong "
-                    "short cycles the tree theory does not describe); the quantile is the robust "
-                    "comparison (its prediction is undefined where it falls among the timescale "
-                    "poles). " + _html_table(shead, srows)
+                    "vanishes smoothly there; its predicted median solves n F(x) = log 2, F the "
+                    "predicted fraction right of x) and is occasionally far outside it (rare "
+                    "strong short cycles the tree theory does not describe); the quantile is the "
+                    "robust comparison (its prediction is undefined where it falls among the "
+                    "timescale poles). " + _html_table(shead, srows)
                 ),
                 [],
                 ["edge_vs_degree"],

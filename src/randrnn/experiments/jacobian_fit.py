@@ -8,7 +8,8 @@ network's at an equilibrium, or one found by :mod:`randrnn.fixedpoints`), :func:
 1. estimates the ensemble from ``W``, ``tau`` and the gains (:func:`randrnn.ensembles.fit_sample`),
 2. predicts its spectrum at finite connectivity (growth-rate edge, population-dynamics fractions
    in the regions of :func:`randrnn.experiments.spectrum.automatic_regions`, the bar, a high
-   quantile of the real parts) and in the dense limit,
+   quantile of the real parts, the median rightmost eigenvalue at its size) and in the dense
+   limit,
 3. measures the same on the Jacobian's exact eigenvalues (strongly connected components), and
 4. compares them with standard errors (the prediction's from the pool; the measurement's
    binomial, which overstates the spread of repelling eigenvalues, so the z-scores are
@@ -57,6 +58,9 @@ class FitComparison:
         ``n`` times the predicted fraction outside the giant strongly connected component.
     rightmost : float
         Largest real part of the giant component's eigenvalues.
+    rightmost_predicted : float
+        Predicted median of the largest real part of an ``n``-unit sample
+        (:func:`randrnn.rmt.cavity_extreme`): inside the edge by the density's tail.
     tail_edge : float
         Tail-fit edge of those eigenvalues (:func:`randrnn.spectra.edge_estimate`).
     quantile : float
@@ -81,6 +85,7 @@ class FitComparison:
     bar_measured: int
     bar_predicted: float
     rightmost: float
+    rightmost_predicted: float
     tail_edge: float
     quantile: float
     quantile_measured: float
@@ -128,6 +133,8 @@ class FitComparison:
                 "edge_dense_pred": self.dense_edge,
                 "height_pred": w,
                 "rightmost": self.rightmost,
+                "rightmost_pred": self.rightmost_predicted,
+                "rightmost_minus_pred_over_width": (self.rightmost - self.rightmost_predicted) / w,
                 "tail_edge": self.tail_edge,
                 "rightmost_minus_edge_over_width": (self.rightmost - self.edge.edge) / w,
                 "tail_edge_minus_edge_over_width": (self.tail_edge - self.edge.edge) / w,
@@ -157,6 +164,7 @@ class FitComparison:
                 "edge_dense_pred": ((), self.dense_edge),
                 "height_pred": ((), self.width),
                 "rightmost": ((), self.rightmost),
+                "rightmost_pred": ((), self.rightmost_predicted),
                 "tail_edge": ((), self.tail_edge),
                 "bar_measured": ((), self.bar_measured),
                 "bar_predicted": ((), self.bar_predicted),
@@ -229,6 +237,7 @@ def compare_fit(
         bar_measured=int(np.sum(comp.bar)),
         bar_predicted=float(rmt.strong_component(ens).expected_bar_count),
         rightmost=rightmost,
+        rightmost_predicted=rmt.cavity_extreme(ens, sample.n, cavity, edge=edge),
         tail_edge=tail,
         quantile=float(quantile),
         quantile_measured=float(np.quantile(lam.real, quantile)),

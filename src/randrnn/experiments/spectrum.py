@@ -376,6 +376,9 @@ class DegreeSweep:
         Level of the real-part quantiles.
     quantile_real, quantile_real_se : (f,) ndarray
         The quantile of the real parts of all ``n`` eigenvalues.
+    rightmost_pred : (f,) ndarray
+        Predicted median of the largest real part of an ``n``-unit sample
+        (:func:`randrnn.rmt.cavity_extreme`).
     quantile_pred : (f,) ndarray
         Its prediction by population dynamics (:func:`randrnn.rmt.cavity_quantile`; NaN where
         it falls inside the segment of timescale poles).
@@ -402,6 +405,7 @@ class DegreeSweep:
     quantile_real: np.ndarray
     quantile_real_se: np.ndarray
     quantile_pred: np.ndarray
+    rightmost_pred: np.ndarray
     giant_quantile_real: np.ndarray
     giant_quantile_real_se: np.ndarray
     giant_fraction: np.ndarray
@@ -421,6 +425,7 @@ class DegreeSweep:
         "quantile_real",
         "quantile_real_se",
         "quantile_pred",
+        "rightmost_pred",
         "giant_quantile_real",
         "giant_quantile_real_se",
         "giant_fraction",
@@ -562,6 +567,7 @@ def run_degree_sweep(
             "quantile_real": float(m.quantile_real[0]),
             "quantile_real_se": float(m.quantile_real_se[0]),
             "quantile_pred": rmt.cavity_quantile(ens, q, cavity, edge=se),
+            "rightmost_pred": rmt.cavity_extreme(ens, ens.n, cavity, edge=se),
             "giant_quantile_real": float(m.giant_quantile_real[0]),
             "giant_quantile_real_se": float(m.giant_quantile_real_se[0]),
             "giant_fraction": float(np.mean(m.giant_sizes) / ens.n),

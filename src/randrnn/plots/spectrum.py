@@ -403,6 +403,14 @@ def edge_degree_figure(result: Any) -> Any:
     )
     ax.plot(
         c,
+        sw.rightmost_pred,
+        "-",
+        color="k",
+        lw=1,
+        label=f"predicted median rightmost of {sw.n} eigenvalues (population dynamics)",
+    )
+    ax.plot(
+        c,
         sw.quantile_pred,
         "-",
         color="C2",

@@ -26,7 +26,8 @@ Finite connectivity (sparse block ensembles at finite mean in-degree)
     - :func:`cavity_regions`, :func:`cavity_density` -- eigenvalue fractions in rectangles and
       mass per grid cell by population dynamics on the cavity equations
       (:class:`CavitySettings`; :func:`cavity_resolvent` for the raw pool estimates);
-      :func:`cavity_quantile` -- a high quantile of the real parts; :func:`cavity_pool` -- the
+      :func:`cavity_quantile` -- a high quantile of the real parts; :func:`cavity_extreme` --
+      the median rightmost eigenvalue of an n-unit sample; :func:`cavity_pool` -- the
       joint law of the cavity variables at one point.
 
 References
@@ -43,6 +44,7 @@ from randrnn.rmt.cavity import CavityResolvent as CavityResolvent
 from randrnn.rmt.cavity import CavitySettings as CavitySettings
 from randrnn.rmt.cavity import RegionPrediction as RegionPrediction
 from randrnn.rmt.cavity import cavity_density as cavity_density
+from randrnn.rmt.cavity import cavity_extreme as cavity_extreme
 from randrnn.rmt.cavity import cavity_pool as cavity_pool
 from randrnn.rmt.cavity import cavity_quantile as cavity_quantile
 from randrnn.rmt.cavity import cavity_regions as cavity_regions
@@ -86,6 +88,7 @@ __all__ = [
     "StrongComponent",
     "SupportBoundary",
     "cavity_density",
+    "cavity_extreme",
     "cavity_pool",
     "cavity_quantile",
     "cavity_regions",
