@@ -172,6 +172,7 @@ def edge_sweep(cavity: rmt.CavitySettings, sizes: tuple[int, ...], reps: int, se
             "quantile_0.99_pred": rmt.cavity_quantile(ens, 0.99, cavity),
         }
         for n in sizes:
+            row[f"rightmost_{n}_pred"] = rmt.cavity_extreme(ens, n, cavity, edge=se_)
             m = spectra.measure_rightmost_sparse(
                 ens.resized(n), n_realizations=reps, seed=seed, quantiles=(0.99,)
             )
@@ -229,6 +230,7 @@ def fit_check(n: int, seed: int) -> dict:
     z = fit.z_scores({k: v for k, v in truth.items() if k in fit.names})
     true_edge = rmt.sparse_edge(truth_ens)
     fit_edge = rmt.sparse_edge(fit.ensemble)
+    extreme = rmt.cavity_extreme(fit.ensemble, n, rmt.CavitySettings(pool=2000), edge=fit_edge)
     comp = spectra.eigenvalues_by_components(s)
     lam = comp.eigenvalues[comp.giant]
     tail = spectra.edge_estimate(lam)
@@ -245,6 +247,8 @@ def fit_check(n: int, seed: int) -> dict:
         "edge_difference_over_width": (fit_edge.edge - true_edge.edge) / true_edge.height,
         "rightmost_minus_fitted_over_width": (float(lam.real.max()) - fit_edge.edge)
         / true_edge.height,
+        "rightmost_pred_fitted": extreme,
+        "rightmost_minus_pred_over_width": (float(lam.real.max()) - extreme) / true_edge.height,
         "tail_fit_edge": float(tail.edge),
         "tail_fit_minus_fitted_over_width": (float(tail.edge) - fit_edge.edge) / true_edge.height,
     }
@@ -294,13 +298,58 @@ def convergence(n: int) -> list[dict]:
     return rows
 
 
+def extremes_only() -> None:
+    """Predicted median rightmost eigenvalues for the saved edge sweep and fit (no numerics)."""
+    res = json.loads(OUT.read_text())
+    cav = rmt.CavitySettings(pool=2000, sweeps=160)
+    for row in res["edge_sweep"]:
+        ens = at_degree(base_ensemble(10_000), row["c"] / 4.0)
+        e = rmt.sparse_edge(ens)
+        for n in (2000, 20_000):
+            row[f"rightmost_{n}_pred"] = rmt.cavity_extreme(ens, n, cav, edge=e)
+        print(
+            f"c = {row['c']:5g}: predicted median rightmost "
+            f"N=2000 {row['rightmost_2000_pred']:+.4f} (measured median "
+            f"{row['rightmost_2000_median']:+.4f}), N=20000 {row['rightmost_20000_pred']:+.4f} "
+            f"(measured median {row['rightmost_20000_median']:+.4f})"
+        )
+    f = res["fit"]
+    truth_ens = JacobianEnsemble.inhibitory_core(
+        n=f["n"], in_degree=4.0, surviving=0.05, correlation=(0.0, 0.4)
+    )
+    fit = fit_sample(
+        truth_ens.sample(4),
+        tau_intervals=[(1.0, 5.0), (2.0, 12.0)],
+        gain_intervals=[(0.05, 0.25), (0.05, 0.25)],
+    )
+    fe = rmt.sparse_edge(fit.ensemble)
+    f["rightmost_pred_fitted"] = rmt.cavity_extreme(fit.ensemble, f["n"], cav, edge=fe)
+    f["rightmost_minus_pred_over_width"] = (
+        f["rightmost_realization"] - f["rightmost_pred_fitted"]
+    ) / f["height_true"]
+    print(
+        f"fit: predicted median rightmost {f['rightmost_pred_fitted']:+.5f}, measured "
+        f"{f['rightmost_realization']:+.5f} "
+        f"({100 * f['rightmost_minus_pred_over_width']:+.2f} % of the width)"
+    )
+    OUT.write_text(json.dumps(res, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     ap.add_argument(
         "--convergence", action="store_true", help="only the pool/sweeps/regulator table"
     )
+    ap.add_argument(
+        "--extremes",
+        action="store_true",
+        help="add the predicted median rightmost eigenvalues to the saved results",
+    )
     args = ap.parse_args()
+    if args.extremes:
+        extremes_only()
+        return
     if args.convergence:
         rows = convergence(10_000)
         OUT.parent.mkdir(exist_ok=True)
