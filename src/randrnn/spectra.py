@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,7 @@ __all__ = [
     "at_poles",
     "bar_fraction",
     "edge_estimate",
+    "edge_measurement",
     "eigenvalues",
     "eigenvalues_by_components",
     "measure_edge",
@@ -73,6 +75,7 @@ __all__ = [
     "measure_regions",
     "measure_rightmost_sparse",
     "region_fractions",
+    "region_measurement",
     "rightmost_eigenvalues",
     "rightmost_sparse",
 ]
@@ -538,9 +541,40 @@ def measure_edge(
         ests.append(edge_estimate(sp.eigenvalues, skip=skip, n_tail=nt))
         if progress is not None:
             progress()
-    edges = np.array([e.edge for e in ests])
-    mx = np.array([e.max_real for e in ests])
-    ht = np.array([e.height for e in ests])
+    return edge_measurement(ests, spectra, ensemble, seed=seed, seconds=time.perf_counter() - t0)
+
+
+def edge_measurement(
+    estimates: Sequence[EdgeEstimate],
+    spectra: Sequence[Any],
+    ensemble: JacobianEnsemble,
+    *,
+    seed: int | None = None,
+    seconds: float = 0.0,
+) -> EdgeMeasurement:
+    """Mean and SE over realizations of per-realization :func:`edge_estimate` results.
+
+    Parameters
+    ----------
+    estimates : sequence of EdgeEstimate
+        One per realization.
+    spectra : sequence of (k,) ndarray of complex
+        The realizations' eigenvalues (kept in the result).
+    ensemble : JacobianEnsemble
+        Their ensemble.
+    seed : int, optional
+        Root seed of the realizations (recorded).
+    seconds : float
+        Time spent (recorded).
+
+    Returns
+    -------
+    EdgeMeasurement
+        Edge, maximum real part and height with their standard errors, and the spectra.
+    """
+    edges = np.array([e.edge for e in estimates])
+    mx = np.array([e.max_real for e in estimates])
+    ht = np.array([e.height for e in estimates])
     return EdgeMeasurement(
         edge=float(edges.mean()),
         edge_se=_se(edges),
@@ -550,8 +584,8 @@ def measure_edge(
         height_se=_se(ht),
         edges=edges,
         eigenvalues=np.stack(spectra),
-        n_realizations=r,
-        seconds=time.perf_counter() - t0,
+        n_realizations=len(estimates),
+        seconds=float(seconds),
         seed=seed,
         spec=ensemble,
     )
@@ -1325,24 +1359,71 @@ def measure_regions(
     ens = _check_ensemble(ensemble)
     R = _check_rectangles(rectangles)
     r = check_positive_int("n_realizations", n_realizations)
-    q = _check_quantiles(quantiles)
+    _check_quantiles(quantiles)
     t0 = time.perf_counter()
-    fr, nbar, nnear, gfrac, grm, qr, gqr = [], [], [], [], [], [], []
+    comps, taus = [], []
     for child in np.random.SeedSequence(seed).spawn(r):
         s = ens.sample(np.random.default_rng(child))
         _require_kept_mean(s, "ensemble")
-        cs = eigenvalues_by_components(s)
+        comps.append(eigenvalues_by_components(s))
+        taus.append(s.tau)
+        if progress is not None:
+            progress()
+    return region_measurement(
+        comps, taus, R, quantiles=quantiles, seed=seed, seconds=time.perf_counter() - t0
+    )
+
+
+def region_measurement(
+    components: Sequence[ComponentSpectrum],
+    taus: Sequence[Any],
+    rectangles: Any,
+    *,
+    quantiles: Any = (0.99, 0.999),
+    seed: int | None = None,
+    seconds: float = 0.0,
+) -> RegionMeasurement:
+    """The statistics of :func:`measure_regions` from spectra already computed.
+
+    Parameters
+    ----------
+    components : sequence of ComponentSpectrum
+        One per realization (:func:`eigenvalues_by_components`), all of one ensemble.
+    taus : sequence of (n,) ndarray
+        The realizations' timescales (for the count near a pole).
+    rectangles : array_like, shape (k, 4)
+        Rows ``[x0, x1, y0, y1]`` (closed-open, see :func:`region_fractions`).
+    quantiles : sequence of float
+        Quantile levels in (0, 1) of the real parts.
+    seed : int, optional
+        The root seed the realizations came from (recorded).
+    seconds : float
+        Time spent computing the spectra (recorded).
+
+    Returns
+    -------
+    RegionMeasurement
+        Means, standard errors and per-realization values.
+    """
+    R = _check_rectangles(rectangles)
+    q = _check_quantiles(quantiles)
+    if len(components) == 0 or len(components) != len(taus):
+        raise ValueError(
+            f"`components` and `taus` must be non-empty and of equal length; got "
+            f"{len(components)} and {len(taus)}."
+        )
+    fr, nbar, nnear, gfrac, grm, qr, gqr = [], [], [], [], [], [], []
+    for cs, tau in zip(components, taus, strict=True):
         lam = cs.eigenvalues
         fr.append(region_fractions(lam, R))
         nbar.append(cs.n_bar)
-        nnear.append(int(np.count_nonzero(at_poles(lam, -1.0 / s.tau, rtol=1e-8))))
+        nnear.append(int(np.count_nonzero(at_poles(lam, -1.0 / np.asarray(tau), rtol=1e-8))))
         gfrac.append(cs.giant_size / cs.n)
         g = lam[cs.giant]  # still sorted by decreasing real part
         grm.append(g[0] if g.size else complex(math.nan, math.nan))
         qr.append(_quantiles_from_top(lam.real, cs.n, q))
         gqr.append(_quantiles_from_top(g.real, g.size, q))
-        if progress is not None:
-            progress()
+    r = len(components)
     fractions = np.stack(fr)
     bar_counts, near_counts = np.array(nbar), np.array(nnear)
     giant_fractions, giant_rm = np.array(gfrac), np.array(grm, dtype=complex)
@@ -1379,9 +1460,9 @@ def measure_regions(
         giant_quantile_real_se=gq_se,
         giant_quantiles_real=gqreal,
         n_realizations=r,
-        seconds=time.perf_counter() - t0,
+        seconds=float(seconds),
         seed=seed,
-        spec=ens,
+        spec=components[0].spec,
     )
 
 

@@ -51,7 +51,7 @@ import dataclasses
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -793,44 +793,32 @@ def _component_spectra(
     seed: int,
     skip: int,
     progress: Callable[..., Any] | None,
-) -> tuple[Any, np.ndarray]:
-    """All eigenvalues by strongly connected components, as an ``EdgeMeasurement``.
+) -> tuple[Any, list[Any], list[np.ndarray]]:
+    """All eigenvalues by strongly connected components: the ``EdgeMeasurement``, and the
+    component spectra and timescales the region statistics are computed from.
 
     The realizations of :func:`randrnn.spectra.measure_edge` and
     :func:`randrnn.spectra.measure_regions` with the same seed (children of
     ``SeedSequence(seed)``); the edge statistics are those of ``measure_edge``.
     """
     t0 = time.perf_counter()
-    lams, bars, ests = [], [], []
+    comps, taus, ests = [], [], []
     for child in np.random.SeedSequence(seed).spawn(n_realizations):
-        cs = spectra.eigenvalues_by_components(ensemble.sample(np.random.default_rng(child)))
-        lams.append(cs.eigenvalues)
-        bars.append(cs.bar)
+        sample = ensemble.sample(np.random.default_rng(child))
+        cs = spectra.eigenvalues_by_components(sample)
+        comps.append(cs)
+        taus.append(sample.tau)
         ests.append(spectra.edge_estimate(cs.eigenvalues, skip=skip))
         if progress is not None:
             progress()
-    edges = np.array([e.edge for e in ests])
-    mx = np.array([e.max_real for e in ests])
-    ht = np.array([e.height for e in ests])
-
-    def se(x: np.ndarray) -> float:
-        return float(np.std(x, ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
-
-    meas = spectra.EdgeMeasurement(
-        edge=float(edges.mean()),
-        edge_se=se(edges),
-        max_real=float(mx.mean()),
-        max_real_se=se(mx),
-        height=float(ht.mean()),
-        height_se=se(ht),
-        edges=edges,
-        eigenvalues=np.stack(lams),
-        n_realizations=n_realizations,
-        seconds=time.perf_counter() - t0,
+    meas = spectra.edge_measurement(
+        ests,
+        [cs.eigenvalues for cs in comps],
+        ensemble,
         seed=seed,
-        spec=ensemble,
+        seconds=time.perf_counter() - t0,
     )
-    return meas, np.stack(bars)
+    return meas, comps, taus
 
 
 def _density_grid(boundary: Any, edge: Any, height: float, settings: SparseSettings) -> Any:
@@ -852,7 +840,8 @@ def _density_grid(boundary: Any, edge: Any, height: float, settings: SparseSetti
 def run_sparse(
     config: SpectrumConfig,
     measurement: Any,
-    bar: np.ndarray,
+    components: Sequence[Any],
+    taus: Sequence[np.ndarray],
     progress: Callable[..., Any] | None = None,
 ) -> SparseSpectrum:
     """The finite-connectivity comparison of a spectrum config.
@@ -862,12 +851,15 @@ def run_sparse(
     config : SpectrumConfig
         The config (``[ensemble]``, ``[spectrum]``, ``[cavity]``, ``[sparse]``).
     measurement : randrnn.spectra.EdgeMeasurement
-        The sampled spectra (all eigenvalues; from the realizations of
+        The sampled spectra (all eigenvalues; the realizations of
         :func:`randrnn.spectra.measure_regions` with seed ``spectrum.seed``).
-    bar : (r, n) ndarray of bool
-        Which of them are exact bar eigenvalues.
+    components : sequence of randrnn.spectra.ComponentSpectrum
+        The same realizations by strongly connected components (the region statistics and the
+        exact bar come from them, without computing the spectra again).
+    taus : sequence of ndarray
+        Their timescales.
     progress : callable, optional
-        Called after each realization of the region measurement and of the sweep.
+        Called after each realization of the sweep.
 
     Returns
     -------
@@ -912,14 +904,10 @@ def run_sparse(
         note = f"dense-limit fractions failed: {exc}"
     tick("dense_regions", t)
     t = time.perf_counter()
-    meas = spectra.measure_regions(
-        ens,
-        rect,
-        n_realizations=opts.n_realizations,
-        seed=opts.seed,
-        quantiles=(sp.quantile,),
-        progress=progress,
+    meas = spectra.region_measurement(
+        components, taus, rect, quantiles=(sp.quantile,), seed=opts.seed
     )
+    bar = np.stack([cs.bar for cs in components])
     tick("measure_regions", t)
     comparison = compare_regions(
         pred.fraction,
@@ -1111,12 +1099,11 @@ def spectrum_config(config: SpectrumConfig | Mapping[str, Any] | None = None) ->
 def count_realizations(config: SpectrumConfig) -> int:
     """Number of sampled Jacobians :func:`run_spectrum` draws for ``config`` (for progress).
 
-    The sparse theory draws each of its ``n_realizations`` twice (the spectra and the region
-    measurement, same seeds) and ``sweep_realizations`` per degree factor.
+    The sparse theory adds ``sweep_realizations`` per degree factor (its region statistics
+    reuse the ``n_realizations`` spectra).
     """
     total = config.spectrum.n_realizations
     if config.resolved_theory == "sparse":
-        total *= 2
         sp = config.sparse
         if sp.sweep_enabled:
             total += len(sp.degree_factors) * sp.sweep_realizations
@@ -1234,9 +1221,12 @@ def run_spectrum(
     edge = rmt.spectral_edge(ens)
     outl = rmt.outliers(ens)
     n_right = int(np.sum(outl.values.real > edge.edge))
-    bar = None
+    comps: list[Any] = []
+    taus: list[np.ndarray] = []
     if theory == "sparse":
-        meas, bar = _component_spectra(ens, opts.n_realizations, opts.seed, n_right, progress)
+        meas, comps, taus = _component_spectra(
+            ens, opts.n_realizations, opts.seed, n_right, progress
+        )
     else:
         meas = spectra.measure_edge(
             ens,
@@ -1252,8 +1242,8 @@ def run_spectrum(
     if opts.method == "dense" and theory == "dense":
         hist = _histogram(ens, edge, meas.eigenvalues.ravel(), opts.bins)
     sparse = None
-    if bar is not None:
-        sparse = run_sparse(cfg, meas, bar, progress)
+    if theory == "sparse":
+        sparse = run_sparse(cfg, meas, comps, taus, progress)
     sens = None
     if cfg.sensitivity.enabled:
         sens = run_sensitivity(ens, cfg.sensitivity, opts.seed, edge.height, progress)

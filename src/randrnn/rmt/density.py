@@ -17,6 +17,7 @@ from randrnn.ensembles import (
     JacobianEnsemble,
 )
 from randrnn.errors import ConvergenceError, RegimeWarning
+from randrnn.rmt.cavity import _check_rectangles
 from randrnn.rmt.perron import (
     _REFS,
     _check_ensemble,
@@ -435,12 +436,7 @@ def dense_regions(
     from randrnn.rmt.support import spectral_edge
 
     ens = _check_ensemble(ensemble)
-    rect = check_array("rectangles", rectangles, shape=(None, 4), finite=False)
-    if np.any(np.isnan(rect)) or np.any((rect[:, 1] <= rect[:, 0]) | (rect[:, 3] <= rect[:, 2])):
-        raise ValueError(
-            "`rectangles` rows must be [x0, x1, y0, y1] with x0 < x1 and y0 < y1 (no NaN); got "
-            f"{rect.tolist()}."
-        )
+    rect = _check_rectangles(rectangles)
     e = spectral_edge(ens, n_quad=n_quad)
     pad = 0.1 * e.height + 1e-9
     left = e.leftmost if np.isfinite(e.leftmost) else e.edge - 4 * e.height
