@@ -351,3 +351,32 @@ def test_compiled_pool_equals_the_numpy_update() -> None:
     pool = cavity_pool(ens, z, CavitySettings(pool=300, burn_in=18, sweeps=2, batches=2))
     assert set(np.unique(pool.population)) == {0, 1}  # surviving E columns: two pools
     assert np.sum(dr.weight * pool.local_weight) == pytest.approx(lw[1], rel=1e-10)
+
+
+def test_dense_theory_uses_the_copula() -> None:
+    # the dense Perron matrix averages g^2 / |1 + z tau|^2 over the joint (copula) law:
+    # against a Monte Carlo average of sampled units; the support's height is not cut short
+    from randrnn.rmt.perron import _moment_matrix
+    from randrnn.rmt.support import _height_scale, _y_max
+
+    tau = Beta(a=1.0, b=1.0, low=0.5, high=10.0)
+    ens = JacobianEnsemble.inhibitory_core(
+        n=4000, tau_i=tau, correlation=(0.0, -0.9), keep_mean=False
+    )
+    z = np.array([0.1 + 0.3j])  # away from the poles, where a 48-point rule is accurate
+    m = _moment_matrix(ens, z, 48)[0, 1]
+    taus, gains = ens.sample_units(np.random.default_rng(0), (1, 200_000))
+    x = gains[1] ** 2 / np.abs(1 + z[0] * taus[1]) ** 2
+    assert m == pytest.approx(x.mean(), abs=4 * x.std() / np.sqrt(x.size))
+    # small gains on slow units, large on fast ones: E[g^2/tau^2] far above E[g^2] E[1/tau^2]
+    # (the product made the bisection start below the top of the support)
+    wide = JacobianEnsemble.inhibitory_core(
+        n=4000,
+        tau_i=Beta(a=1.0, b=1.0, low=0.2, high=10.0),
+        gain_i=Beta(a=1.0, b=1.0, low=0.01, high=1.0),
+        correlation=(0.0, -0.95),
+        keep_mean=False,
+    )
+    xs = np.linspace(-5.0, 0.5, 56)
+    tall = _y_max(wide, xs, 48, 50.0)  # bisection from far above any support
+    np.testing.assert_allclose(_y_max(wide, xs, 48, _height_scale(wide)), tall, atol=1e-9)

@@ -74,9 +74,17 @@ def _y_max(ens: JacobianEnsemble, x: FloatArray, n_quad: int, y_hi: float) -> Fl
 
 def _height_scale(ens: JacobianEnsemble) -> float:
     """An upper bound on max Im over the support: rho <= rho(s diag(alpha E[g^2]/(tau^2 y^2)))."""
-    m = np.array(
-        [gd.second_moment * _inv_tau2(td) for td, gd in zip(ens.tau, ens.gain, strict=True)]
-    )
+    if ens.correlated:  # E[g^2 / tau^2] of the joint (copula) law
+        m = np.array(
+            [
+                float(np.sum(w * g**2 / t**2))
+                for t, g, w in (ens.unit_quadrature(b, N_QUAD) for b in range(ens.n_populations))
+            ]
+        )
+    else:
+        m = np.array(
+            [gd.second_moment * _inv_tau2(td) for td, gd in zip(ens.tau, ens.gain, strict=True)]
+        )
     r0 = float(_perron_from_m(ens, m))
     return math.sqrt(max(r0, 1e-300)) * 1.01 + 1e-12
 
