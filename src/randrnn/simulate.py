@@ -25,10 +25,16 @@ compiled elementwise ``phi`` and, with noise, one batch of normal variates. Stat
 sampled every ``stats_every`` steps into a buffer and folded in by BLAS ``syrk``/``gemm``
 (NumPy's BLAS, the same as the step's).
 No trajectory is kept unless ``record_units`` is set.
+
+With ``SimulationSettings(backend="jax")`` the same integrator runs on JAX (CPU or GPU,
+:mod:`randrnn._jax_stepping`): one compiled call per statistics block keeps the block sums on
+the device and hands them to the same accumulators, so both backends give the same estimators
+with the same standard errors (from different noise streams; identical initial states).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sys
 import time
@@ -93,6 +99,13 @@ class SimulationSettings:
         Time blocks for batch-means standard errors and the split-half estimate.
     dtype : {"float32", "float64"}
         State dtype (accumulators are float64 either way).
+    backend : {"numpy", "jax"}
+        Where the trials are stepped: ``"numpy"`` (NumPy's BLAS and compiled kernels) or
+        ``"jax"`` (JAX on its default device, CPU or GPU; needs ``pip install "randrnn[jax]"``).
+        Both feed the same estimators (:mod:`randrnn.stats`) and give the same statistics
+        within their standard errors; the JAX noise is a different random stream (the initial
+        states are identical). The JAX backend supports the built-in nonlinearities and no
+        ``record_units``.
     covariance : bool
         Accumulate the ``N x N`` covariances of ``x`` and ``phi``.
     cross_covariance : bool
@@ -147,6 +160,7 @@ class SimulationSettings:
     acf_trials: int = 8
     n_blocks: int = 16
     dtype: Literal["float32", "float64"] = "float32"
+    backend: Literal["numpy", "jax"] = "numpy"
     covariance: bool = True
     cross_covariance: bool = True
     n_quadruples: int = 0
@@ -184,6 +198,7 @@ class SimulationSettings:
         options = ["float32", "float64"]
         check_in("dtype", self.dtype, options)
         object.__setattr__(self, "dtype", options[options.index(self.dtype)])
+        self._check_backend()
         for name in ("covariance", "cross_covariance"):
             object.__setattr__(self, name, check_bool(name, getattr(self, name)))
         object.__setattr__(
@@ -200,6 +215,12 @@ class SimulationSettings:
             tuple(check_nonnegative_int(f"record_units[{i}]", u) for i, u in enumerate(units)),
         )
         object.__setattr__(self, "progress", check_optional_bool("progress", self.progress))
+        if self.backend == "jax" and self.record_units:
+            raise ValueError(
+                f"`record_units` = {list(self.record_units)} is not supported by `backend` = "
+                "'jax' (trajectories are recorded by the NumPy backend only). Use `backend` = "
+                "'numpy' to record trajectories, or leave `record_units` empty."
+            )
         self._check_run_length()
         if self.max_lag > 0 and self.block_length < self.max_lag + self.acf_every * self.dt:
             raise ValueError(
@@ -209,6 +230,23 @@ class SimulationSettings:
                 f"{self.stats_every * self.dt:g}), and one autocovariance step (`acf_every` x "
                 f"`dt` = {self.acf_every * self.dt:g}) must fit after `max_lag`. Increase `t_max`, "
                 "or reduce `n_blocks`, `max_lag` or `acf_every`."
+            )
+
+    def _check_backend(self) -> None:
+        """``backend`` is one of the backends, and JAX is importable for ``"jax"``."""
+        options = ["numpy", "jax"]
+        check_in(
+            "backend",
+            self.backend,
+            options,
+            "Use 'numpy' (the default) or 'jax' (JAX on its default device, CPU or GPU).",
+        )
+        object.__setattr__(self, "backend", options[options.index(self.backend)])
+        if self.backend == "jax" and importlib.util.find_spec("jax") is None:
+            raise ImportError(
+                "`simulation.backend` = 'jax' needs JAX, which is not installed. Install it "
+                'with `pip install "randrnn[jax]"` (jax[cuda12] for an NVIDIA GPU), or use '
+                "`simulation.backend` = 'numpy'."
             )
 
     def _check_run_length(self) -> None:
@@ -536,16 +574,21 @@ def simulate(
     _check_against_realization(st, realization, trajectory_store)
     dtype = np.dtype(st.dtype)
     sched = Schedule.from_settings(st)
-    stepper = NumpyStepper(
-        realization.J,
-        realization.b,
-        tau,
-        net.sigma,
-        net.phi,
-        st.dt,
-        dtype,
-        realization.seeds.generator("noise"),
-    )
+    if st.backend == "jax":
+        from randrnn._jax_stepping import phi_name
+
+        phi_name(net.phi)  # refuse a nonlinearity without a JAX form before any work
+    else:
+        stepper = NumpyStepper(
+            realization.J,
+            realization.b,
+            tau,
+            net.sigma,
+            net.phi,
+            st.dt,
+            dtype,
+            realization.seeds.generator("noise"),
+        )
     n_lags = round(st.max_lag / (st.acf_every * st.dt)) + 1 if st.max_lag > 0 else 0
     init_rng = realization.seeds.generator("initial")
     X = np.ascontiguousarray((st.x0_std * init_rng.standard_normal((B, n))).astype(dtype))
@@ -578,6 +621,27 @@ def simulate(
     bar = tqdm(
         total=sched.n_steps, desc="simulate", unit="step", disable=not visible, mininterval=0.5
     )
+    if st.backend == "jax":
+        t_setup, t_int = _integrate_jax(
+            realization, st, sched, X, quads, cov_acc, acf_acc, n_acf_tr, n_lags, bar
+        )
+        equal_time = cov_acc.finalize()
+        ac = acf_acc.finalize(st.acf_every * st.dt) if acf_acc is not None else None
+        t_end = time.perf_counter()
+        return Simulation(
+            equal_time=equal_time,
+            autocovariance=ac,
+            realization=realization,
+            settings=st,
+            t_sampled=sched.n_steps_sampled * st.dt,
+            n_steps=sched.n_steps,
+            seconds={
+                "setup": t_setup - t_start,
+                "integrate": t_int - t_setup,
+                "finalize": t_end - t_int,
+                "total": t_end - t_start,
+            },
+        )
     t_setup = time.perf_counter()
     P = stepper.start(X)
     check_every = 10
@@ -620,6 +684,107 @@ def simulate(
     )
 
 
+def _integrate_jax(
+    realization: Realization,
+    st: SimulationSettings,
+    sched: Schedule,
+    X: Any,
+    quads: Any,
+    cov_acc: CovarianceAccumulator,
+    acf_acc: AutocovarianceAccumulator | None,
+    n_acf_tr: int,
+    n_lags: int,
+    bar: Any,
+) -> tuple[float, float]:
+    """The integration of :func:`simulate` on JAX; returns the times setup and integration end.
+
+    One compiled call per block (``randrnn._jax_stepping``) returns the block's sums, which are
+    folded into the NumPy accumulators while the device runs the next block.
+    """
+    from randrnn._jax_stepping import JaxStepper, fetch
+
+    net = realization.network
+    seed = int(realization.seeds.generator("noise").integers(2**63 - 1))
+    stepper = JaxStepper(
+        realization.J,
+        realization.b,
+        np.asarray(realization.tau, dtype=float),
+        net.sigma,
+        net.phi,
+        st.dt,
+        np.dtype(st.dtype),
+        seed,
+        X,
+        stats_every=st.stats_every,
+        acf_every=st.acf_every,
+        samples_per_block=sched.samples_per_block,
+        covariance=st.covariance,
+        cross=st.cross_covariance,
+        quads=quads,
+        n_acf_trials=n_acf_tr,
+        n_lags=n_lags,
+        max_abs=st.max_abs,
+    )
+    stepper.compile(sched.steps_burn)
+    t_setup = time.perf_counter()
+
+    def diverged(bad: int) -> None:
+        if bad >= 0:
+            bar.close()
+            t = (bad + 1) * st.dt
+            raise DivergenceError(
+                _divergence_message(realization, bad + 1, t, st.dt, st.max_abs),
+                step=bad + 1,
+                time=t,
+            )
+
+    # burn-in in chunks of one block's length (divergence checks and progress in between)
+    chunk = max(sched.steps_per_block, 1)
+    for s0 in range(0, sched.steps_burn, chunk):
+        n = min(chunk, sched.steps_burn - s0)
+        diverged(stepper.burn(n))
+        bar.update(n)
+
+    def fold(sums: Any, bad: Any) -> None:
+        diverged(int(bad))
+        h = fetch(sums)
+        cov_acc.add_sums(
+            sched.samples_per_block * st.n_trials,
+            h["sum_x"],
+            h["sum_p"],
+            h["sq_x"],
+            h["sq_p"],
+            xx=h.get("xx"),
+            pp=h.get("pp"),
+            xp=h.get("xp"),
+            quad_moments=h.get("quad"),
+        )
+        cov_acc.close_block()
+        if acf_acc is not None:
+            acf_acc.add_sums(
+                round(h["cnt"][0]),
+                h["raw_x"],
+                h["raw_p"],
+                h["cnt"],
+                h["acf_sum_x"],
+                h["acf_sum_p"],
+            )
+            acf_acc.close_block()
+        bar.update(sched.steps_per_block)
+
+    pending = None
+    for _ in range(st.n_blocks):
+        out = stepper.block()  # dispatched asynchronously
+        if pending is not None:
+            fold(*pending)  # the previous block's sums, while the device runs this one
+        pending = out
+    assert pending is not None
+    fold(*pending)
+    bar.close()
+    stepper.release()
+    return t_setup, time.perf_counter()
+
+
 def _check_against_realization(
     st: SimulationSettings, realization: Realization, trajectory_store: str | None
 ) -> None:
@@ -634,6 +799,12 @@ def _check_against_realization(
     for u in st.record_units:
         if not 0 <= u < n:
             raise ValueError(f"`simulation.record_units` must be in [0, {n}); got {u!r}.")
+    if st.backend == "jax" and trajectory_store is not None:
+        raise ValueError(
+            f"`trajectory_store` = {trajectory_store!r} is not supported by `simulation.backend` "
+            "= 'jax' (trajectories are recorded by the NumPy backend only); use `backend` = "
+            "'numpy' to record trajectories."
+        )
     if st.record_units and trajectory_store is None:
         raise ValueError("`trajectory_store` must be given when `record_units` is set; got None.")
 

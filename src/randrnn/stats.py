@@ -71,6 +71,14 @@ class _PairMoments:
         else:
             _accumulate(zu, other, self.block, self.tmp)
 
+    def add_sum(self, block_sum: np.ndarray) -> None:
+        """Add a precomputed sum of ``u^T v`` over samples (e.g. formed on another device)."""
+        if self.fresh:
+            self.block[...] = block_sum
+            self.fresh = False
+        else:
+            self.block += block_sum
+
     def close_block(self, k: int, count: int, mu: np.ndarray, mv: np.ndarray) -> None:
         """Fold the current block (``count`` samples, block means ``mu``, ``mv``) in; k >= 1."""
         # one compiled pass (NumPy's ten passes over N x N float64 temporaries cost 1.5 s per
@@ -293,6 +301,52 @@ class CovarianceAccumulator:
             self.quad.add(zp)
         self.count += zx.shape[0]
 
+    def add_sums(
+        self,
+        count: int,
+        sum_x: np.ndarray,
+        sum_p: np.ndarray,
+        sq_x: np.ndarray,
+        sq_p: np.ndarray,
+        *,
+        xx: np.ndarray | None = None,
+        pp: np.ndarray | None = None,
+        xp: np.ndarray | None = None,
+        quad_moments: np.ndarray | None = None,
+    ) -> None:
+        """Add ``count`` samples given by their sums instead of the samples themselves.
+
+        The entry point of a backend that forms the sums elsewhere (on an accelerator): the
+        state after this call is that of :meth:`add` with the same samples, so
+        :meth:`close_block` and :meth:`finalize` are unchanged.
+
+        Parameters
+        ----------
+        count : int
+            Number of samples (rows) summed.
+        sum_x, sum_p, sq_x, sq_p : (n,) ndarray
+            Per-unit sums of ``x``, ``phi``, ``x^2``, ``phi^2`` (float64).
+        xx, pp, xp : (n, n) ndarray, optional
+            Sums of ``x^T x``, ``phi^T phi`` and ``x^T phi`` (required when the accumulator
+            has those covariances).
+        quad_moments : (q, 15) ndarray, optional
+            Raw-moment sums on the quadruples (see :meth:`QuadrupleAccumulator.add_sums`).
+        """
+        for name, s in (("x", xx), ("phi", pp), ("xphi", xp)):
+            if name in self.pairs:
+                if s is None:
+                    raise ValueError(f"the `{name}` block sum is required; got None.")
+                self.pairs[name].add_sum(s)
+        self.sum_x += sum_x
+        self.sum_p += sum_p
+        self.sq_x += sq_x
+        self.sq_p += sq_p
+        if self.quad is not None:
+            if quad_moments is None:
+                raise ValueError("`quad_moments` is required with quadruples; got None.")
+            self.quad.add_sums(quad_moments, count)
+        self.count += count
+
     def close_block(self) -> None:
         """End the current time block."""
         if self.count == 0:
@@ -476,6 +530,44 @@ class AutocovarianceAccumulator:
         self.nsum += x.size // self.n_units
         self.k += 1
 
+    def add_sums(
+        self,
+        n_samples: int,
+        raw_x: np.ndarray,
+        raw_p: np.ndarray,
+        cnt: np.ndarray,
+        sum_x: np.ndarray,
+        sum_p: np.ndarray,
+    ) -> None:
+        """Add ``n_samples`` samples given by their lagged-product sums (formed elsewhere).
+
+        The state after this call is that of :meth:`add` with the same samples (apart from the
+        ring buffer, which the caller keeps), so :meth:`close_block` and :meth:`finalize` are
+        unchanged.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of samples.
+        raw_x, raw_p : (n_lags,) ndarray
+            Per lag ``l``, the sum over the samples of ``x(t) . x(t - l)`` (all series) for the
+            pairs whose earlier sample exists.
+        cnt : (n_lags,) ndarray
+            Per lag, the number of pairs in ``raw_x``.
+        sum_x, sum_p : (n_units,) ndarray
+            Per-unit sums over the samples and trials.
+        """
+        self.raw_x += raw_x
+        self.raw_p += raw_p
+        self.cnt += cnt
+        self.sum_x += sum_x
+        self.sum_p += sum_p
+        rows = n_samples * (self.n_series // self.n_units)
+        bx, bp, bn = self._block_sums
+        self._block_sums = (bx + sum_x, bp + sum_p, bn + rows)
+        self.nsum += rows
+        self.k += n_samples
+
     def close_block(self) -> None:
         """End the current time block."""
         rx0, rp0, c0 = self._block_start
@@ -572,6 +664,15 @@ class QuadrupleAccumulator:
             m[:, 10 + c] += np.einsum("kq,kq,kq->q", v[:, :, a], v[:, :, b], v[:, :, d])
         m[:, 14] += np.prod(v, axis=2).sum(0)
         self.count += v.shape[0]
+
+    def add_sums(self, moments: np.ndarray, count: int) -> None:
+        """Add ``count`` samples given by their raw-moment sums, shape ``(q, 15)``.
+
+        Columns: the four first moments, the six pair products (:data:`_PAIRS`), the four
+        triple products (:data:`_TRIPLES`) and the product of all four, as in :meth:`add`.
+        """
+        self.cur += moments
+        self.count += count
 
     def close_block(self) -> None:
         """End the current time block."""

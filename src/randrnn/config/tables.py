@@ -55,14 +55,20 @@ class PredictionSettings:
         Gain and residual statistics from the ensemble DMFT (the paper's prediction, default)
         or solved from the realization's own autocovariance
         (:func:`randrnn.covariance.realization_order_parameters`; every unit alike).
+    backend : {"numpy", "jax"}
+        Where the linear-equivalent covariance is computed (``"jax"``: frequency quadrature
+        with batched LU solves on JAX's default device; homogeneous theory only, see
+        :func:`randrnn.covariance.predict_covariance`).
     """
 
     method: Literal["auto", "eigen", "quadrature"] = "auto"
     naive: bool = True
     order_parameters: Literal["ensemble", "realization"] = "ensemble"
+    backend: Literal["numpy", "jax"] = "numpy"
 
     def __post_init__(self) -> None:
         check_in("method", self.method, ["auto", "eigen", "quadrature"])
+        check_in("backend", self.backend, ["numpy", "jax"])
         object.__setattr__(self, "naive", check_bool("naive", self.naive))
         check_in("order_parameters", self.order_parameters, ["ensemble", "realization"])
 

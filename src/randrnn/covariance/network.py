@@ -318,6 +318,7 @@ def predict_covariance(
     tau: ArrayLike | None = None,
     lags: ArrayLike | None = None,
     order_parameters: Literal["ensemble", "realization"] = "ensemble",
+    backend: Literal["numpy", "jax"] = "numpy",
 ) -> NetworkCovariancePrediction:
     r"""Predict the covariances of one realization of ``network``.
 
@@ -355,6 +356,11 @@ def predict_covariance(
         ``"ensemble"`` (default, the paper's prediction): gain and residual statistics from
         the DMFT. ``"realization"``: solved from this realization's own predicted
         autocovariance (:func:`realization_order_parameters`; homogeneous theory only).
+    backend : {"numpy", "jax"}
+        Where the linear-equivalent covariance of the homogeneous theory is computed: ``"jax"``
+        runs its frequency quadrature with batched LU solves on JAX's default device (a GPU
+        when there is one; see :func:`linear_equivalent_covariance`). The heterogeneous theory
+        and ``order_parameters="realization"`` run in NumPy only.
 
     Returns
     -------
@@ -444,7 +450,14 @@ def predict_covariance(
     lv = None if lags is None else check_array("lags", lags, shape=(None,))
     lag_t, lag_d = _dmft_profiles(dmft) if hasattr(dmft, "lags") else (np.zeros(0), np.zeros(0))
     check_in("order_parameters", order_parameters, ["ensemble", "realization"])
+    check_in("backend", backend, ["numpy", "jax"])
     homogeneous = _homogeneous(network, bv, tv, dmft)
+    if backend == "jax" and (not homogeneous or order_parameters == "realization"):
+        raise ValueError(
+            "`backend` = 'jax' covers the homogeneous theory with order_parameters='ensemble' "
+            "(i.i.d. couplings, no static input, zero mean rate, one tau); this prediction runs "
+            "in NumPy only. Use backend='numpy'."
+        )
     if order_parameters == "realization" and not homogeneous:
         raise ValueError(
             "`order_parameters` = 'realization' is implemented for networks whose units are "
@@ -475,7 +488,12 @@ def predict_covariance(
         _check_dmft(dmft, network, g, float(tv[0]))
         residual = ResidualStatistics.from_dmft(dmft)
         linear = linear_equivalent_covariance(
-            Jm, residual, sigma=network.sigma, tau=float(tv[0]), method=method
+            Jm,
+            residual,
+            sigma=network.sigma,
+            tau=float(tv[0]),
+            method=method,
+            backend=backend,
         )
         basis = None
         units = unit_residuals(

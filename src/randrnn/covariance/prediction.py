@@ -225,6 +225,7 @@ def linear_equivalent_covariance(
     tau: float = 1.0,
     method: Literal["auto", "eigen", "quadrature"] = "auto",
     freqs: ArrayLike = (),
+    backend: Literal["numpy", "jax"] = "numpy",
 ) -> CovariancePrediction:
     r"""Predict the equal-time covariances of one realization from the linear-equivalent network.
 
@@ -254,6 +255,13 @@ def linear_equivalent_covariance(
     freqs : (f,) array_like
         Frequencies at which to also return the cross-spectral matrices
         :math:`C_\phi(\omega)` and :math:`C_x(\omega)` (empty by default; n^2 f complex memory).
+    backend : {"numpy", "jax"}
+        Where the frequency quadrature runs. ``"jax"`` (``pip install "randrnn[jax]"``): the
+        batched LU solves and the sums over the nodes on JAX's default device (CPU or GPU) in
+        complex128, with the NumPy route's frequency rule; it always takes the quadrature route
+        (``method="auto"`` means ``"quadrature"`` there, and ``method="eigen"`` is refused).
+        The eigenvalues of ``J`` (the poles of the rule and the stability check) and the
+        requested ``freqs`` spectra are computed by NumPy either way.
 
     Returns
     -------
@@ -266,7 +274,10 @@ def linear_equivalent_covariance(
         If :math:`\operatorname{Re}(1 - \mu_1 \lambda_k) \le 0` for an eigenvalue of ``J``.
     ValueError
         For a non-square ``J``, negative ``sigma``, a ``tau`` that is not one positive number
-        (per-unit time constants are not covered) or an unknown ``method``.
+        (per-unit time constants are not covered), an unknown ``method`` or ``backend``, or
+        ``method="eigen"`` with ``backend="jax"``.
+    ImportError
+        For ``backend="jax"`` without JAX installed.
     TypeError
         For a complex ``J``, or ``residual`` that is not a :class:`ResidualStatistics`.
 
@@ -386,6 +397,9 @@ def linear_equivalent_covariance(
     """
     Jm, sig, tau_f = _check_inputs(J, residual, sigma, tau)
     check_in("method", method, ["auto", "eigen", "quadrature"])
+    _check_backend(backend, method)
+    if backend == "jax":
+        method = "quadrature"
     fr = check_array("freqs", freqs, shape=(None,))
     mu1 = residual.mu1
     res_s, sig_s = _dimensionless(residual, sig, tau_f)  # time in units of tau from here on
@@ -414,7 +428,9 @@ def linear_equivalent_covariance(
         c_phi, c_x, c_xphi, imag, tt, ta = _eigen_covariances(basis, alpha, res_s, sig_s)
         seconds["transforms"], seconds["assembly"] = tt, ta
     else:
-        c_phi, c_x, c_xphi, imag, tt, ta, n_freq = _quadrature_covariances(Jm, alpha, res_s, sig_s)
+        c_phi, c_x, c_xphi, imag, tt, ta, n_freq = _quadrature_covariances(
+            Jm, alpha, res_s, sig_s, backend=backend
+        )
         seconds["transforms"], seconds["assembly"] = tt, ta
 
     spectra_phi: ComplexArray = np.zeros((0, n, n), dtype=np.complex128)
@@ -445,6 +461,32 @@ def linear_equivalent_covariance(
         spectra_x=spectra_x,
         tau=tau_f,
     )
+
+
+def _check_backend(backend: Any, method: str) -> None:
+    """``backend`` is known, JAX is importable for ``"jax"``, which takes no ``"eigen"``."""
+    check_in(
+        "backend",
+        backend,
+        ["numpy", "jax"],
+        "Use 'numpy' (the default) or 'jax' (the quadrature on JAX's default device).",
+    )
+    if backend != "jax":
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("jax") is None:
+        raise ImportError(
+            "`backend` = 'jax' needs JAX, which is not installed. Install it with "
+            '`pip install "randrnn[jax]"` (jax[cuda12] for an NVIDIA GPU), or use '
+            "`backend` = 'numpy'."
+        )
+    if method == "eigen":
+        raise ValueError(
+            "`method` = 'eigen' is not available with `backend` = 'jax' (the JAX backend runs "
+            "the frequency quadrature). Use method='quadrature' (or 'auto') with backend='jax', "
+            "or backend='numpy' for the eigenbasis formula."
+        )
 
 
 def _eigen_covariances(
@@ -478,7 +520,12 @@ def _eigen_covariances(
 
 
 def _quadrature_covariances(
-    J: FloatArray, alpha: ComplexArray, residual: ResidualStatistics, sigma: float
+    J: FloatArray,
+    alpha: ComplexArray,
+    residual: ResidualStatistics,
+    sigma: float,
+    *,
+    backend: str = "numpy",
 ) -> tuple[FloatArray, FloatArray, FloatArray, float, float, float, int]:
     mu1 = residual.mu1
     n = J.shape[0]
@@ -489,6 +536,26 @@ def _quadrature_covariances(
     t_transforms = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    if backend == "jax":
+        from randrnn.covariance._jax import quadrature_sums
+
+        a = mu1 / (1.0 + 1j * w)
+        lf = 1.0 / (1.0 + w**2)
+        coef = np.stack(
+            [
+                wt * (sr + mu1**2 * sigma**2 * lf),
+                wt * sr / mu1**2,
+                wt * sigma**2 * lf,
+                wt * sr / mu1,
+                wt * sigma**2 * mu1 * lf,
+            ]
+        )
+        s_phi, s_x, s_xphi = quadrature_sums(J, a, coef)
+        c_phi, c_x, c_xphi = s_phi / np.pi, s_x / np.pi, s_xphi / np.pi
+        t_assembly = time.perf_counter() - t0
+        c_phi = 0.5 * (c_phi + c_phi.T)
+        c_x = 0.5 * (c_x + c_x.T)
+        return c_phi, c_x, c_xphi, 0.0, t_transforms, t_assembly, int(w.size)
     eye = np.eye(n)
     acc_phi = np.zeros((n, n), dtype=np.complex128)
     acc_x = np.zeros((n, n), dtype=np.complex128)

@@ -62,19 +62,69 @@ def strict_json(obj: Any) -> Any:
     return obj
 
 
+def _peak_rss() -> float:
+    """This process's peak resident memory since the last reset, in bytes (NaN off Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the peak resident memory to the current one (Linux >= 4.0); False if unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _rss() -> float:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
 class StageClock:
-    """Wall time per named stage (``with clock("dmft"): ...``), in ``clock.seconds``."""
+    """Wall time and memory per named stage (``with clock("dmft"): ...``).
+
+    ``clock.seconds[name]`` is the stage's wall time; ``clock.memory[name]`` the peak resident
+    memory of the process during the stage above its resident memory when the stage began, in
+    bytes: what the stage itself needed at its peak. The peak is read from the kernel (Linux:
+    ``VmHWM``, reset at each stage start through ``/proc/self/clear_refs``), so it costs
+    nothing and counts every allocator (NumPy, BLAS, compiled kernels); elsewhere it is NaN. It
+    is the whole process's: with several stages running at once in one process (threads), each
+    one's reading includes the others'.
+    """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.memory: dict[str, float] = {}
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
+        start_rss = _rss()
+        tracked = _reset_peak_rss()
         t0 = time.perf_counter()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            if tracked:
+                peak = max(_peak_rss() - start_rss, 0.0)
+                self.memory[name] = max(self.memory.get(name, 0.0), peak)
+            else:
+                self.memory[name] = float("nan")
 
     def total(self) -> dict[str, float]:
         """The stage times with ``total``, their sum."""

@@ -234,6 +234,7 @@ def sample_states(
     """
     st = dataclasses.replace(
         cfg.simulation,
+        backend="numpy",  # recording trajectories is the NumPy simulator's
         record_units=tuple(range(realization.n)),
         record_trials=cfg.simulation.n_trials,
         covariance=False,

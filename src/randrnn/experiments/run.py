@@ -24,7 +24,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -268,6 +268,9 @@ class RunResult:
         The Wick test (None with ``simulation.n_quadruples = 0``).
     seconds : dict
         Wall time per stage and ``total``.
+    memory : dict
+        Peak resident memory of each stage above the memory at its start, in bytes (NaN where
+        the kernel does not report it; see :class:`~randrnn.experiments._common.StageClock`).
     theory : {"homogeneous", "heterogeneous"}
         The covariance theory used (see :func:`randrnn.covariance.predict_covariance`).
     mean_field : MeanField or None
@@ -291,6 +294,7 @@ class RunResult:
     theory: str = "homogeneous"
     mean_field: MeanField | None = None
     lagged: LaggedCovariance | None = None
+    memory: dict[str, float] = field(default_factory=dict)
 
     @property
     def means_z(self) -> Any:
@@ -607,8 +611,8 @@ def _reasons(result: RunResult) -> dict[str, str]:
             if table == "comparison":
                 for prefix, comp, renames in sources:
                     if comp is not None and key.startswith(prefix):
-                        field = key[len(prefix) :]
-                        reason = comp.why(renames.get(field, field)) or reason
+                        metric = key[len(prefix) :]
+                        reason = comp.why(renames.get(metric, metric)) or reason
                         break
             out[f"{table}.{key}"] = reason
     return out
@@ -723,6 +727,7 @@ def run_experiment(
             naive=cfg.prediction.naive,
             tau=real.tau,
             order_parameters=cfg.prediction.order_parameters,
+            backend=cfg.prediction.backend,
             lags=_prediction_lags(full, settings.max_lag) if _one_tau(real.tau) else None,
         )
         own = _own_order_parameters(pred, real, full, network)
@@ -738,7 +743,7 @@ def run_experiment(
         result = _compare(cfg, real, dmft, pred, sim, own)
     stages.update(1)
     stages.close()
-    return replace(result, seconds=clock.total())
+    return replace(result, seconds=clock.total(), memory=dict(clock.memory))
 
 
 def _rms(z: Any) -> float:
