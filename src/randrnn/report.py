@@ -12,6 +12,9 @@ and criterion it prints comes from the comparison objects of :mod:`randrnn.verif
   ``randrnn spectrum``.
 - :func:`fixedpoints_sections`, :func:`write_fixedpoints_report`, :func:`fixedpoints_headline`
   -- ``randrnn fixedpoints``.
+- :func:`sweep_sections`, :func:`write_sweep_report`, :func:`sweep_headline` -- ``randrnn sweep``
+  (a :class:`~randrnn.sweeps.SweepResult`: the grid, failures, figures of the view, the stage
+  scaling of the run experiment, the cost of the cluster, the store).
 - :func:`use_headless_backend` -- Agg, for commands that write figures without a display.
 """
 
@@ -1373,3 +1376,304 @@ def lowrank_headline(result: Any) -> str:
             f"{pse:.3f}{rel}"
         )
     return f"{'; '.join(parts)} ({result.seconds.get('total', math.nan):.1f} s)"
+
+
+# ----------------------------------------------------------------------------------------------
+# randrnn sweep
+
+
+def _sweep_counts(status: np.ndarray) -> dict[str, int]:
+    """Cells per status code (see ``randrnn.sweeps.cells.STATUS_CODES``)."""
+    s = np.asarray(status)
+    return {
+        "cells": int(s.size),
+        "done": int((s == 1).sum()),
+        "theory failures": int((s == 2).sum()),
+        "errors": int((s == -1).sum()),
+        "pending": int((s == 0).sum()),
+    }
+
+
+def _sweep_grid_table(view: Any, plan: Mapping[str, Any]) -> str:
+    """One row per axis value: its cells by status; then the whole grid."""
+    head = [
+        "axis",
+        "config field",
+        "value",
+        "cells",
+        "done",
+        "theory failures",
+        "errors",
+        "pending",
+    ]
+    status = view["status"]
+    rows: list[list[str]] = []
+    fields = {a["dim"]: a["field"] for a in plan.get("axes", [])}
+    for dim in [d for d in view.dims if d != "realization"]:
+        for value in view[dim].values:
+            c = _sweep_counts(status.sel({dim: value}).values)
+            v = value.item() if hasattr(value, "item") else value
+            rows.append(
+                [
+                    html.escape(str(dim)),
+                    html.escape(str(fields.get(str(dim), ""))),
+                    html.escape(str(v)),
+                ]
+                + [str(c[k]) for k in ("cells", "done", "theory failures", "errors", "pending")]
+            )
+    c = _sweep_counts(status.values)
+    rows.append(
+        ["<b>all</b>", "", f"x {view.sizes.get('realization', 1)} realization(s)"]
+        + [f"<b>{c[k]}</b>" for k in ("cells", "done", "theory failures", "errors", "pending")]
+    )
+    return _html_table(head, rows)
+
+
+def _sweep_failures(result: Any) -> list[tuple[str, str, str]]:
+    """``(cell, kind, message)`` of every cell that failed, in grid order."""
+    view = result.view
+    messages = dict(view.attrs.get("failures", {}) or {})
+    messages.update(result.failed)
+    kinds = {}
+    status = view["status"].transpose(*result.plan.dims).values
+    for cell in result.plan.cells:
+        code = int(status[cell.index])
+        if code == 2:
+            kinds[cell.key] = "theory failure"
+        elif code == -1 or cell.key in result.failed:
+            kinds[cell.key] = "error (after every retry)"
+    order = [c.key for c in result.plan.cells]
+    keys = sorted(messages, key=lambda k: order.index(k) if k in order else len(order))
+    return [(k, kinds.get(k, "failure"), str(messages[k])) for k in keys]
+
+
+def _exponent(value: float, se: float) -> str:
+    return f"{_g(value, '.2f')} ± {_g(se, '.2f')}"
+
+
+def _stage_section(view: Any) -> Section | None:
+    """The stage-scaling table, when the view has an ``n`` axis and stage resources."""
+    from randrnn.sweeps import stage_scaling
+
+    if "n" not in view.dims or view.sizes["n"] < 2:
+        return None
+    try:
+        prof = stage_scaling(view)
+    except ValueError:
+        return None
+    ex = prof.exponents()
+    head = (
+        ["stage"]
+        + [f"time at N={v} (s)" for v in prof.values]
+        + [
+            "time exponent",
+            "theory",
+            "memory exponent",
+            "theory",
+        ]
+    )
+    rows = []
+    for i, s in enumerate(prof.stages):
+        e = ex[s]
+        rows.append(
+            [html.escape(s)]
+            + [_pm(prof.seconds[i, j], prof.seconds_se[i, j]) for j in range(len(prof.values))]
+            + [
+                _exponent(e["seconds"], e["seconds_se"]),
+                _g(e["seconds_theory"], "g") if s != "total" else "-",
+                _exponent(e["memory"], e["memory_se"]) if s != "total" else "-",
+                _g(e["memory_theory"], "g") if s != "total" else "-",
+            ]
+        )
+    text = (
+        "Wall time and peak resident memory (above each stage's start, from the kernel) of each "
+        "stage of the run experiment vs N: means over the done cells at each N (realizations "
+        "and the other axes pooled) ± SE, and power-law exponents ± SE (fits weighted by the "
+        "SEs, the SE scaled up when the points scatter more; unweighted when some N has a single "
+        "cell). Theory: the large-N cost of the algorithms at fixed trials and duration "
+        "(<code>randrnn.sweeps.THEORY_EXPONENTS</code>); "
+        "lower-order terms pull the measured exponents below it at moderate N. With several "
+        "cells per worker process at once, or a warm process, memory readings are not one "
+        "cell's alone." + _html_table(head, rows)
+    )
+    return ("Time and memory of each stage vs N", text, [], ["stage_scaling"])
+
+
+def sweep_sections(result: Any, figure_names: list[str] | None = None) -> tuple[str, list[Section]]:
+    """The introduction and sections of a sweep's report.
+
+    Parameters
+    ----------
+    result : randrnn.sweeps.SweepResult
+        A finished (or partly finished) sweep.
+    figure_names : list of str, optional
+        The figures to show (default: none).
+
+    Returns
+    -------
+    tuple
+        ``(intro, sections)`` for :func:`write_report`.
+    """
+    view = result.view
+    plan = view.attrs.get("plan") or result.plan.to_dict()
+    st = result.plan.settings
+    figs = list(figure_names or [])
+    c = _sweep_counts(view["status"].values)
+    axes = ", ".join(f"{a.dim} ({a.field}, {len(a.values)} values)" for a in result.plan.axes)
+    intro = (
+        f"The <b>{html.escape(st.experiment)}</b> experiment over a grid of {axes or 'no axis'}, "
+        f"{st.realizations} realization(s) per point (seeds spawned per realization, shared "
+        f"along the other axes): {c['done']} of {c['cells']} cells done, "
+        f"{c['theory failures']} theory failure(s), {c['errors']} error(s). This run computed "
+        f"{len(result.computed)} cell(s) and reused {len(result.reused)} from the store."
+    )
+    sections: list[Section] = [
+        (
+            "The grid",
+            "Cells by status along each axis (theory failure: the experiment ran and the "
+            "science failed, e.g. an unstable realization; error: the worker raised or died "
+            "after every retry, and a rerun tries again)." + _sweep_grid_table(view, plan),
+            [
+                ("cells computed in this run", len(result.computed), ""),
+                ("cells reused from the store", len(result.reused), "complete before this run"),
+                ("cells that failed in this run", len(result.failed), "after every retry"),
+            ],
+            [],
+        )
+    ]
+    failures = _sweep_failures(result)
+    if failures:
+        rows = [[html.escape(k), html.escape(kind), html.escape(msg)] for k, kind, msg in failures]
+        sections.append(("Failures", _html_table(["cell", "kind", "message"], rows), [], []))
+    metric_figs = [f for f in figs if f != "stage_scaling"]
+    if metric_figs:
+        sections.append(
+            (
+                "Metrics along the grid",
+                (
+                    "Means over the realizations (done cells only) with ±1 SE error bars, one "
+                    "line per combination of the other axes."
+                ),
+                [],
+                metric_figs,
+            )
+        )
+    stage = _stage_section(view)
+    if stage is not None:
+        sections.append(
+            (stage[0], stage[1], stage[2], ["stage_scaling"] if "stage_scaling" in figs else [])
+        )
+    elif "stage_scaling" in figs:
+        sections.append(("Time and memory of each stage vs N", "", [], ["stage_scaling"]))
+    ov = result.overhead()
+    sec = result.seconds
+    sections.append(
+        (
+            "Cost of running on the cluster",
+            "",
+            [
+                ("workers", result.workers, "worker processes (0: inline, in this process)"),
+                ("cells timed", ov["cells"], "computed in this run, from the ledger"),
+                ("compute (s)", ov["compute"], "the cells' summed experiment time"),
+                ("busy (s)", ov["busy"], "workers x wall time of the cells"),
+                ("mean cell (s)", ov["cell_mean"], "a cell's experiment time"),
+                (
+                    "sweep cost per cell (s)",
+                    ov["per_cell"],
+                    "reading the results + writing the cell + scheduling gap",
+                ),
+                ("sweep cost / cell time", ov["per_cell_fraction"], ""),
+                ("write per cell (s)", ov["write_per_cell"], "mean time to write a cell's group"),
+                (
+                    "overhead fraction, end to end",
+                    ov["fraction"],
+                    "1 - compute / busy (also workers idle at the end)",
+                ),
+                ("cluster start (s)", sec.get("cluster", math.nan), ""),
+                ("cells wall (s)", sec.get("cells", math.nan), "first submission to last result"),
+                ("view (s)", sec.get("view", math.nan), "assembling and writing the view"),
+                ("total (s)", sec.get("total", math.nan), ""),
+            ],
+            [],
+        )
+    )
+    store = html.escape(str(result.store))
+    dims = [a.dim for a in result.plan.axes]
+    first = result.plan.cells[0].coords if result.plan.cells else {}
+    args = ", ".join(f"{d}={first.get(d)!r}" for d in [*dims, "realization"])
+    sections.append(
+        (
+            "The store",
+            (
+                f"All cells and the view are in <code>{store}</code> (Zarr). Read the view with "
+                f"<code>xarray.open_zarr({store!r})</code> (lazy) or "
+                f"<code>randrnn.sweeps.open_sweep({store!r})</code>; one cell's arrays, config and "
+                f"provenance with <code>randrnn.sweeps.open_cell({store!r}, "
+                f"{html.escape(args)})</code>. Computations are logged in "
+                "<code>ledger.jsonl</code>; rerunning the sweep computes only the missing or "
+                "failed cells."
+            ),
+            [],
+            [],
+        )
+    )
+    return intro, sections
+
+
+def write_sweep_report(
+    result: Any, outdir: str | os.PathLike[str], figures: Mapping[str, Callable[[Any], Any]]
+) -> Path:
+    """Write ``figures/*.png`` and ``report.html`` of a sweep into ``outdir``.
+
+    Parameters
+    ----------
+    result : randrnn.sweeps.SweepResult
+        A finished (or partly finished) sweep.
+    outdir : str or Path
+        Output directory (created if needed).
+    figures : mapping
+        Figure name -> function of the sweep's view (``randrnn.plots.sweep.figures(view)``).
+
+    Returns
+    -------
+    Path
+        The report.
+    """
+    out = Path(outdir)
+    pngs = write_figures(result.view, out / "figures", figures)
+    intro, sections = sweep_sections(result, list(figures))
+    attrs = result.view.attrs
+    meta = {
+        "randrnn": attrs.get("randrnn_version"),
+        "numpy / scipy": f"{attrs.get('numpy_version')} / {attrs.get('scipy_version')}",
+        "python": attrs.get("python_version"),
+        "machine": f"{attrs.get('machine')}, {attrs.get('cpu_count')} cores",
+        "settings": result.plan.settings.to_dict(),
+        "seeds": result.plan.seeds,
+        "base config": result.plan.base,
+        "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
+        "created": attrs.get("created"),
+    }
+    return write_report(
+        out / "report.html",
+        title=f"randrnn sweep: the {result.plan.settings.experiment} experiment over a grid",
+        intro=intro,
+        sections=sections,
+        pngs=pngs,
+        meta=meta,
+    )
+
+
+def sweep_headline(result: Any) -> str:
+    """One line for the terminal: experiment, cells done of the grid, failures, the store."""
+    c = _sweep_counts(result.view["status"].values)
+    fails = []
+    if c["theory failures"]:
+        fails.append(f"{c['theory failures']} theory failure(s)")
+    if c["errors"]:
+        fails.append(f"{c['errors']} error(s)")
+    return (
+        f"sweep {result.plan.settings.experiment}: {c['done']}/{c['cells']} cells done "
+        f"({len(result.computed)} computed, {len(result.reused)} reused); "
+        f"{', '.join(fails) or 'no failures'}; store {result.store}"
+    )

@@ -1,7 +1,7 @@
 """The ``randrnn`` command line: thin wrappers around the public API.
 
 Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectrum``,
-``fixedpoints``, ``lowrank``, ``info``
+``fixedpoints``, ``lowrank``, ``sweep``, ``info``
 (one module each in this package).
 """
 
@@ -20,6 +20,7 @@ from randrnn.cli import run as _run
 from randrnn.cli import scaling as _scaling
 from randrnn.cli import simulate as _simulate
 from randrnn.cli import spectrum as _spectrum
+from randrnn.cli import sweep as _sweep
 
 
 class _Group(click.Group):
@@ -53,3 +54,4 @@ main.add_command(_dmft.command)
 main.add_command(_spectrum.command)
 main.add_command(_fixedpoints.command)
 main.add_command(_lowrank.command)
+main.add_command(_sweep.command)

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from randrnn import io
 from randrnn.config import RunConfig, config_from_mapping, merge_config
 from randrnn.experiments import RunResult, run_config, run_experiment
+from randrnn.sweeps.grid import realization_seeds
 from randrnn.verify import PowerLawFit, power_law_fit
 
 
@@ -203,19 +204,6 @@ class ScalingResult:
 
 def _finite_or_none(v: Any) -> Any:
     return None if isinstance(v, float) and not np.isfinite(v) else v
-
-
-def realization_seeds(base: int, n_realizations: int) -> tuple[int, ...]:
-    """Coupling seeds of ``n_realizations`` independent realizations derived from ``base``.
-
-    Examples
-    --------
-    >>> a = realization_seeds(0, 3)
-    >>> len(set(a)), a == realization_seeds(0, 3), a[:2] == realization_seeds(0, 2)
-    (3, True, True)
-    """
-    children = np.random.SeedSequence(int(base)).spawn(int(n_realizations))
-    return tuple(int(c.generate_state(1, dtype=np.uint32)[0]) for c in children)
 
 
 def _fit(sizes: Sequence[int], ms: np.ndarray, ms_se: np.ndarray, theory: float) -> ExponentFit:
