@@ -625,44 +625,28 @@ def simulate(
         t_setup, t_int = _integrate_jax(
             realization, st, sched, X, quads, cov_acc, acf_acc, n_acf_tr, n_lags, bar
         )
-        equal_time = cov_acc.finalize()
-        ac = acf_acc.finalize(st.acf_every * st.dt) if acf_acc is not None else None
-        t_end = time.perf_counter()
-        return Simulation(
-            equal_time=equal_time,
-            autocovariance=ac,
-            realization=realization,
-            settings=st,
-            t_sampled=sched.n_steps_sampled * st.dt,
-            n_steps=sched.n_steps,
-            seconds={
-                "setup": t_setup - t_start,
-                "integrate": t_int - t_setup,
-                "finalize": t_end - t_int,
-                "total": t_end - t_start,
-            },
-        )
-    t_setup = time.perf_counter()
-    P = stepper.start(X)
-    check_every = 10
-    for step in range(sched.n_steps):
-        k_s = sched.sampled(step)
-        if k_s >= 0:
-            if k_s % st.stats_every == 0:
-                sampler.add(X, P)
-            if acf_acc is not None and k_s % st.acf_every == 0:
-                acf_acc.add(X[:n_acf_tr], P[:n_acf_tr])
-                if sched.acf_block_end(k_s):
-                    acf_acc.close_block()
-            if rec is not None and k_s % st.record_every == 0:
-                rec.add(X)
-        stepper.step(X, P)
-        if step % check_every == 0 or step == sched.n_steps - 1:
-            _check_finite(X, st, realization, step, bar)
-            bar.update(check_every if step % check_every == 0 else 0)
-    bar.close()
-    t_int = time.perf_counter()
-    stepper.release()
+    else:
+        t_setup = time.perf_counter()
+        P = stepper.start(X)
+        check_every = 10
+        for step in range(sched.n_steps):
+            k_s = sched.sampled(step)
+            if k_s >= 0:
+                if k_s % st.stats_every == 0:
+                    sampler.add(X, P)
+                if acf_acc is not None and k_s % st.acf_every == 0:
+                    acf_acc.add(X[:n_acf_tr], P[:n_acf_tr])
+                    if sched.acf_block_end(k_s):
+                        acf_acc.close_block()
+                if rec is not None and k_s % st.record_every == 0:
+                    rec.add(X)
+            stepper.step(X, P)
+            if step % check_every == 0 or step == sched.n_steps - 1:
+                _check_finite(X, st, realization, step, bar)
+                bar.update(check_every if step % check_every == 0 else 0)
+        bar.close()
+        t_int = time.perf_counter()
+        stepper.release()
     sampler.release()
     equal_time = cov_acc.finalize()
     ac = acf_acc.finalize(st.acf_every * st.dt) if acf_acc is not None else None
