@@ -313,7 +313,8 @@ def run_sweep(
         be a path that every worker reaches (a shared file system).
     scheduler : str, optional
         ``None`` or ``"local"``: a new ``LocalCluster`` with ``[sweep] workers`` processes;
-        ``"inline"``: every cell in this process, one after the other (no Dask; for debugging);
+        ``"inline"``: every cell in this process, one after the other (no Dask, no retries: an
+        error stops the sweep, the finished cells stay in the store; for debugging);
         otherwise the address of a running scheduler (``tcp://host:8786``).
     workers : int, optional
         Overrides ``[sweep] workers`` for the local cluster.
@@ -339,11 +340,11 @@ def run_sweep(
     """
     t_start = time.perf_counter()
     plan = config if isinstance(config, SweepPlan) else plan_sweep(config)
+    if workers is not None and workers < 1:
+        raise ValueError(f"`workers` must be >= 1; got {workers!r}.")
     path = Path(store)
     _prepare_store(path, plan, force)
     st = plan.settings
-    if workers is not None and workers < 1:
-        raise ValueError(f"`workers` must be >= 1; got {workers!r}.")
     n_workers = workers or st.resolved_workers()
     blas = st.resolved_blas_threads(n_workers)
     done = completed_keys(path)
