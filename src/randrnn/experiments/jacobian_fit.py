@@ -210,7 +210,7 @@ def compare_fit(
     fit = fit_sample(sample, **fit_options)
     ens = fit.ensemble
     edge = rmt.sparse_edge(ens)
-    bound = rmt.sparse_boundary(ens)
+    bound = rmt.sparse_boundary(ens, n_points=60)  # its left end places the regions
     k = bound.y_max_first_moment > 0
     support_left = float(bound.x[k].min()) if np.any(k) else math.nan
     regions, names = automatic_regions(ens, edge.edge, edge.height, support_left)
