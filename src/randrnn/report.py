@@ -1677,3 +1677,127 @@ def sweep_headline(result: Any) -> str:
         f"({len(result.computed)} computed, {len(result.reused)} reused); "
         f"{', '.join(fails) or 'no failures'}; store {result.store}"
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# randrnn train, randrnn trained-spectrum
+
+
+def _population_rows(stats: list[Mapping[str, Any]]) -> list[Row]:
+    rows: list[Row] = []
+    for p in stats:
+        name = p["population"]
+        rows.append((f"{name}: units", p["units"], ""))
+        rows.append((f"{name}: time constant, mean", p["tau_mean"], "steps"))
+        rows.append((f"{name}: time constant, SD", p["tau_sd"], "steps"))
+        if "gain_mean" in p:
+            rows.append((f"{name}: gain phi'(x*), mean", p["gain_mean"], ""))
+            rows.append((f"{name}: gain phi'(x*), SD", p["gain_sd"], ""))
+    return rows
+
+
+def write_train_report(
+    summary: Mapping[str, Any],
+    network: Any,
+    out_dir: str | os.PathLike[str],
+    figures: Mapping[str, Callable[[Any], Any]],
+) -> Path:
+    """Write ``figures/*.png`` and ``report.html`` of a trained network into ``out_dir``.
+
+    ``summary`` is the command's ``summary.json`` content (settings, accuracy, populations).
+    """
+    out = Path(out_dir)
+    pngs = write_figures(network, out / "figures", figures)
+    st = summary["settings"]
+    rows: list[Row] = [
+        ("task", str(st.get("task")), ""),
+        ("units", st.get("n"), f"inhibitory fraction {st.get('fraction_inhibitory')}"),
+        ("training noise sigma", st.get("noise"), ""),
+        ("seed", st.get("seed"), "initialisation, trials and noise"),
+        ("iterations", summary["iterations"], f"of at most {st.get('n_iterations')}"),
+        ("training wall time (s)", summary["train_seconds"], "summed over resumptions"),
+        (
+            "accuracy",
+            summary["accuracy"],
+            f"{summary['accuracy_trials']} fresh trials with the training noise",
+        ),
+    ]
+    sections: list[Section] = [
+        ("Training", "", rows, ["training_curve"]),
+        ("Time constants", "", _population_rows(summary["populations"]), ["timescales"]),
+    ]
+    return write_report(
+        out / "report.html",
+        title="randrnn train: an E/I rate network trained with noise",
+        intro=(
+            "Continuous-time E/I rate network (Dale's law, fixed sparse mask, trainable time "
+            "constants, sigmoid units) trained with additive noise "
+            "(Rungratsameetaweemana, Kim, Chotibut &amp; Sejnowski, PNAS 2025). "
+            "<code>randrnn trained-spectrum DIR</code> analyses its equilibria."
+        ),
+        sections=sections,
+        pngs=pngs,
+        meta=_meta(st.get("seed"), {"train": float(summary["train_seconds"])}),
+    )
+
+
+def write_trained_spectrum_report(
+    result: Any, out_dir: str | os.PathLike[str], figures: Mapping[str, Callable[[Any], Any]]
+) -> Path:
+    """Write ``figures/*.png`` and ``report.html`` of an equilibrium analysis into ``out_dir``."""
+    out = Path(out_dir)
+    pngs = write_figures(result, out / "figures", figures)
+    s = result.summary()
+    c = s["comparison"]
+    fp = s["fixed_points"]
+    rows: list[Row] = [
+        ("fixed and slow points found", fp["count"], ", ".join(fp["kinds"])),
+        ("analysed point: residual |F|", s["residual"], "a fixed point below 1e-8"),
+        ("rightmost eigenvalue", s["rightmost"], "its distance from 0 is -this"),
+        ("predicted edge, finite connectivity", c["edge_sparse_pred"], "growth criterion"),
+        ("predicted edge, dense limit", c["edge_dense_pred"], ""),
+        ("predicted median rightmost at this n", c["rightmost_pred"], "cavity_extreme"),
+        ("(rightmost - predicted) / bulk height", c["rightmost_minus_pred_over_width"], ""),
+        ("bar: eigenvalues at -1/tau", c["bar_measured"], f"predicted {c['bar_predicted']:.3g}"),
+        (
+            f"{c['quantile']:g} quantile of Re, measured",
+            c["quantile_measured"],
+            f"predicted {c['quantile_predicted']:.4g}",
+        ),
+    ]
+    head = ["region", "sparse (pred)", "dense (pred)", "measured", "z (sparse)"]
+    table = _html_table(
+        head,
+        [
+            [
+                html.escape(r["region"]),
+                _pm(r["sparse"], r["sparse_se"]),
+                f"{r['dense']:.4f}",
+                _pm(r["measured"], r["measured_se"]),
+                f"{r['z']:+.2f}",
+            ]
+            for r in c["regions"]
+        ],
+    )
+    sections: list[Section] = [
+        ("Equilibrium and edge", "", rows, ["eigenvalues"]),
+        (
+            "Fractions of eigenvalues in regions",
+            "Predicted by population dynamics on the fitted ensemble (finite connectivity) and "
+            "in the dense limit, against the Jacobian's eigenvalues (binomial SEs). " + table,
+            [],
+            [],
+        ),
+        ("Populations at the equilibrium", "", _population_rows(s["populations"]), []),
+    ]
+    return write_report(
+        out / "report.html",
+        title="randrnn trained-spectrum: the Jacobian at an equilibrium vs the E/I ensemble",
+        intro=(
+            "The fitted sparse E/I ensemble (Chotibut, Evnin &amp; Horinouchi, arXiv:2512.12767) "
+            "against the Jacobian of the network at an equilibrium of its delay period."
+        ),
+        sections=sections,
+        pngs=pngs,
+        meta=_meta(None, s["seconds"]),
+    )

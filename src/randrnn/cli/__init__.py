@@ -1,7 +1,7 @@
 """The ``randrnn`` command line: thin wrappers around the public API.
 
 Commands: ``run`` (the main job), ``scaling``, ``simulate``, ``dmft``, ``spectrum``,
-``fixedpoints``, ``lowrank``, ``sweep``, ``info``
+``fixedpoints``, ``lowrank``, ``sweep``, ``train``, ``trained-spectrum``, ``info``
 (one module each in this package).
 """
 
@@ -21,6 +21,7 @@ from randrnn.cli import scaling as _scaling
 from randrnn.cli import simulate as _simulate
 from randrnn.cli import spectrum as _spectrum
 from randrnn.cli import sweep as _sweep
+from randrnn.cli import train as _train
 
 
 class _Group(click.Group):
@@ -55,3 +56,5 @@ main.add_command(_spectrum.command)
 main.add_command(_fixedpoints.command)
 main.add_command(_lowrank.command)
 main.add_command(_sweep.command)
+main.add_command(_train.train_command)
+main.add_command(_train.spectrum_command)
