@@ -11,7 +11,8 @@ eigenvalue with the fitted ensemble's predicted edge. Networks are trained in pa
 ``LocalCluster`` (one process per core).
 
 Run: ``OPENBLAS_NUM_THREADS=1 python validation/trained_noise_sweep.py [--quick]``; writes
-``validation/results/trained_noise_sweep.json`` and prints the table (mean +- SE over seeds).
+``validation/results/trained_noise_sweep.json`` and ``.png`` (time constants, rightmost eigenvalue
+and predicted edges vs noise) and prints the table (mean +- SE over seeds).
 """
 
 from __future__ import annotations
@@ -111,6 +112,54 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Time constants by population, and the rightmost eigenvalue with the predicted edges, vs
+    the training noise (mean +- SE over seeds)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    noises = sorted({r["noise"] for r in rows})
+
+    def stat(key: str) -> tuple[np.ndarray, np.ndarray]:
+        m, e = [], []
+        for noise in noises:
+            v = np.array([r.get(key, np.nan) for r in rows if r["noise"] == noise], dtype=float)
+            v = v[np.isfinite(v)]
+            m.append(v.mean() if v.size else np.nan)
+            e.append(v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else np.nan)
+        return np.array(m), np.array(e)
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for key, label, color in (
+        ("tau_E_mean", "E mean", "C0"),
+        ("tau_I_mean", "I mean", "C3"),
+    ):
+        m, e = stat(key)
+        axes[0].errorbar(noises, m, e, marker="o", color=color, label=label, capsize=3)
+    axes[0].set_ylabel("time constant (steps)")
+    for key, label, color in (("tau_E_sd", "E SD", "C0"), ("tau_I_sd", "I SD", "C3")):
+        m, e = stat(key)
+        axes[1].errorbar(noises, m, e, marker="s", color=color, label=label, capsize=3)
+    axes[1].set_ylabel("SD of the time constants")
+    for key, label, color in (
+        ("rightmost", "rightmost eigenvalue", "k"),
+        ("edge_sparse_pred", "predicted edge (finite c)", "C3"),
+        ("edge_dense_pred", "predicted edge (dense)", "C0"),
+    ):
+        m, e = stat(key)
+        axes[2].errorbar(noises, m, e, marker="o", color=color, label=label, capsize=3)
+    axes[2].axhline(0.0, color="0.6", lw=0.6)
+    axes[2].set_ylabel("Re λ")
+    for ax in axes:
+        ax.set_xlabel("training noise σ")
+        ax.legend(fontsize=8)
+    fig.suptitle("trained E/I networks (DMS) vs training noise; mean ± SE over seeds", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 seeds, 150 iterations, n = 100.")
@@ -119,7 +168,13 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=None, help="Training iterations.")
     ap.add_argument("--n", type=int, default=None, help="Units (default 200).")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--plot-only", action="store_true", help="Redraw the figure from the JSON.")
     a = ap.parse_args()
+    if a.plot_only:
+        data = json.loads((RESULTS / "trained_noise_sweep.json").read_text())
+        print(_table(data["rows"]))
+        plot(data["rows"], RESULTS / "trained_noise_sweep.png")
+        return
     noises = [float(v) for v in a.noise.split(",")]
     seeds = a.seeds or (2 if a.quick else 3)
     iterations = a.iterations or (150 if a.quick else 500)
@@ -152,6 +207,7 @@ def main() -> None:
             default=float,
         )
     )
+    plot(rows, RESULTS / "trained_noise_sweep.png")
 
 
 if __name__ == "__main__":
