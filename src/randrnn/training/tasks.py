@@ -33,6 +33,15 @@ def _check_rng(rng: Any) -> np.random.Generator:
     return rng
 
 
+def _check_timing(task: Any) -> None:
+    """The epochs' durations (steps) and the stimulus amplitude of a task."""
+    check_nonnegative_int("fixation", task.fixation)
+    check_positive_int("stimulus", task.stimulus)
+    check_nonnegative_int("delay", task.delay)
+    check_positive_int("response", task.response)
+    object.__setattr__(task, "amplitude", check_positive("amplitude", task.amplitude))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DelayedSignTask:
     """One stimulus of sign +-1, a delay, then report the sign.
@@ -67,11 +76,7 @@ class DelayedSignTask:
     amplitude: float = 1.0
 
     def __post_init__(self) -> None:
-        check_nonnegative_int("fixation", self.fixation)
-        check_positive_int("stimulus", self.stimulus)
-        check_nonnegative_int("delay", self.delay)
-        check_positive_int("response", self.response)
-        object.__setattr__(self, "amplitude", check_positive("amplitude", self.amplitude))
+        _check_timing(self)
 
     @property
     def n_steps(self) -> int:
@@ -151,11 +156,7 @@ class DMSTask:
     amplitude: float = 1.0
 
     def __post_init__(self) -> None:
-        check_nonnegative_int("fixation", self.fixation)
-        check_positive_int("stimulus", self.stimulus)
-        check_nonnegative_int("delay", self.delay)
-        check_positive_int("response", self.response)
-        object.__setattr__(self, "amplitude", check_positive("amplitude", self.amplitude))
+        _check_timing(self)
 
     @property
     def n_steps(self) -> int:
