@@ -154,7 +154,7 @@ def metric_lines(view: Any, metric: str, *, x: str | None = None) -> Any:
     r = view.sizes.get("realization", 1)
     what = f"mean over {r} realizations, ±1 SE" if r > 1 else "one realization"
     ax.set_title(f"{metric} vs {x}: {what}", fontsize=10)
-    if others and len(combos) <= 12:
+    if others and len(combos) <= 12 and ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
@@ -217,7 +217,10 @@ def stage_scaling(result: StageScaling) -> Any:
         ax.set_xticks(n, [f"{v:g}" for v in n])
         ax.minorticks_off()
         ax.set_xlabel(result.dim if result.dim != "n" else "N")
-        ax.legend(frameon=False, fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(frameon=False, fontsize=7)
+        else:  # no stage has a reading on this platform (memory off Linux, or all zero)
+            ax.text(0.5, 0.5, "no readings", transform=ax.transAxes, ha="center", color="0.5")
     axes[0].set_ylabel("wall time (s)")
     axes[0].set_title("time per stage", fontsize=10)
     axes[1].set_ylabel("peak memory above the stage's start (MiB)")

@@ -38,7 +38,6 @@ order :math:`\epsilon`.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from dataclasses import dataclass
@@ -506,23 +505,8 @@ class RegionPrediction:
 
 
 def _support_box(ens: JacobianEnsemble, n_quad: int) -> tuple[float, float, float]:
-    """(x_left, x_right, y_top) enclosing the first-moment support, padded.
-
-    A pure function of the (frozen) ensemble, computed once per ensemble: the region, quantile
-    and extreme-value predictions of one ensemble all start from it.
-    """
-    try:
-        return _support_box_cached(ens, n_quad)
-    except TypeError:  # an ensemble with unhashable parts (laws given by samples)
-        return _support_box_uncached(ens, n_quad)
-
-
-@functools.lru_cache(maxsize=64)
-def _support_box_cached(ens: JacobianEnsemble, n_quad: int) -> tuple[float, float, float]:
-    return _support_box_uncached(ens, n_quad)
-
-
-def _support_box_uncached(ens: JacobianEnsemble, n_quad: int) -> tuple[float, float, float]:
+    """(x_left, x_right, y_top) enclosing the first-moment support, padded (the boundary on
+    its default 60-point grid is computed once per ensemble, see ``sparse_boundary``)."""
     from randrnn.rmt.growth import sparse_boundary
 
     b = sparse_boundary(ens, n_points=60, n_quad=n_quad)

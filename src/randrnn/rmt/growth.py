@@ -22,6 +22,7 @@ support without a giant strongly connected component.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -502,6 +503,22 @@ def sparse_boundary(
     """
     ens = _check_ensemble(ensemble)
     check_positive_int("n_points", n_points)
+    if x is None:
+        # a pure function of the (frozen) ensemble on its default grid: computed once; the
+        # region, quantile and fit comparisons of one ensemble all ask for it
+        try:
+            return _default_boundary(ens, n_points, n_quad)
+        except TypeError:  # unhashable parts (laws given by samples): not cached
+            pass
+    return _boundary(ens, x, n_points, n_quad)
+
+
+@functools.lru_cache(maxsize=64)
+def _default_boundary(ens: JacobianEnsemble, n_points: int, n_quad: int) -> SparseBoundary:
+    return _boundary(ens, None, n_points, n_quad)
+
+
+def _boundary(ens: JacobianEnsemble, x: Any, n_points: int, n_quad: int) -> SparseBoundary:
     laws = _laws(ens, n_quad)
     lo, x0 = _pole_interval(ens, laws)
     if x is None:
