@@ -142,7 +142,7 @@ def _choose(fp: FixedPoints, choice: str, tol: float) -> int:
     if fixed.size == 0:
         raise ValueError(
             f"no fixed point with residual <= {tol:g} was found ({len(fp)} slow points); give "
-            "more starts (`n_random`) or another input `u`."
+            "more starts (`n_random`)."
         )
     if choice == "most_stable":
         return int(fixed[0])
@@ -156,7 +156,6 @@ def _choose(fp: FixedPoints, choice: str, tol: float) -> int:
 def analyze_equilibria(
     realization: Realization,
     *,
-    u: Any = None,
     n_random: int = 64,
     seed: int = 0,
     tol: float = 1e-11,
@@ -170,12 +169,9 @@ def analyze_equilibria(
     Parameters
     ----------
     realization : Realization
-        The network (e.g. ``TrainedNetwork.realization()``: couplings with Dale signs, static
-        input, per-unit timescales, ``phi``).
-    u : array_like, optional
-        Constant input (``realization.b`` already holds it for a trained network's
-        ``realization(u)``; give it here only with an input matrix, see
-        :func:`randrnn.fixedpoints.find_fixed_points`).
+        The network (e.g. ``TrainedNetwork.realization(u)``: couplings with Dale signs, the
+        static input ``b + W_in u`` of a constant input ``u`` -- none in the delay period --,
+        per-unit timescales, ``phi``).
     n_random : int
         Random starts of the fixed-point search.
     seed : int
@@ -214,7 +210,7 @@ def analyze_equilibria(
     if not 0.0 < quantile < 1.0:
         raise ValueError(f"`quantile` must lie in (0, 1); got {show(quantile)}.")
     t0 = time.perf_counter()
-    fp = find_fixed_points(realization, n_random=n_random, seed=seed, tol=tol, u=u)
+    fp = find_fixed_points(realization, n_random=n_random, seed=seed, tol=tol)
     t1 = time.perf_counter()
     index = _choose(fp, choice, tol)
     x_star = fp.points[index]
