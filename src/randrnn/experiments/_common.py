@@ -62,12 +62,12 @@ def strict_json(obj: Any) -> Any:
     return obj
 
 
-def _peak_rss() -> float:
-    """This process's peak resident memory since the last reset, in bytes (NaN off Linux)."""
+def _status_bytes(field: str) -> float:
+    """A memory field of ``/proc/self/status`` (``VmHWM``, ``VmRSS``) in bytes; NaN off Linux."""
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return float(line.split()[1]) * 1024.0
     except OSError:
         pass
@@ -82,17 +82,6 @@ def _reset_peak_rss() -> bool:
     except OSError:
         return False
     return True
-
-
-def _rss() -> float:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return float(line.split()[1]) * 1024.0
-    except OSError:
-        pass
-    return float("nan")
 
 
 class StageClock:
@@ -113,7 +102,7 @@ class StageClock:
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
-        start_rss = _rss()
+        start_rss = _status_bytes("VmRSS")
         tracked = _reset_peak_rss()
         t0 = time.perf_counter()
         try:
@@ -121,7 +110,7 @@ class StageClock:
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
             if tracked:
-                peak = max(_peak_rss() - start_rss, 0.0)
+                peak = max(_status_bytes("VmHWM") - start_rss, 0.0)
                 self.memory[name] = max(self.memory.get(name, 0.0), peak)
             else:
                 self.memory[name] = float("nan")

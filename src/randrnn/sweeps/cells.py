@@ -228,7 +228,11 @@ def _keep_array(name: str, size: int, arrays: str | tuple[str, ...], limit: int)
 
 
 def cell_dataset(
-    result: Any, *, arrays: str | tuple[str, ...] = "small", max_array_elements: int = 65536
+    result: Any,
+    *,
+    arrays: str | tuple[str, ...] = "small",
+    max_array_elements: int = 65536,
+    summary: Any = None,
 ) -> tuple[Any, dict[str, float], dict[str, float]]:
     """Split an experiment's result into the cell's dataset, metrics and resources.
 
@@ -240,6 +244,8 @@ def cell_dataset(
         Which arrays (variables with dimensions) to keep.
     max_array_elements : int
         The size limit of ``"small"``.
+    summary : mapping, optional
+        ``result.summary()`` when the caller has it already (it is computed otherwise).
 
     Returns
     -------
@@ -279,7 +285,8 @@ def cell_dataset(
             (resources if _is_resource(str(name)) else metrics)[str(name)] = float(value)
     # and the numbers of its summary (two levels deep: ``agreement.max_abs_z`` ->
     # ``agreement_max_abs_z``) that the dataset does not hold
-    summary = result.summary() if hasattr(result, "summary") else {}
+    if summary is None and hasattr(result, "summary"):
+        summary = result.summary()
     for name, value in _summary_numbers(summary).items():
         if name not in metrics and name not in resources:
             (resources if _is_resource(name) else metrics)[name] = value
@@ -425,14 +432,17 @@ def run_cell(task: CellTask) -> CellOutcome:
     compute = time.perf_counter() - t0
     import xarray as xr
 
+    summary = result.summary() if result is not None and hasattr(result, "summary") else None
     if result is not None:
         ds, metrics, resources = cell_dataset(
-            result, arrays=task.arrays, max_array_elements=task.max_array_elements
+            result,
+            arrays=task.arrays,
+            max_array_elements=task.max_array_elements,
+            summary=summary,
         )
     else:
         ds, metrics, resources = xr.Dataset(), {}, {}
     resources["seconds"] = compute
-    summary = result.summary() if result is not None and hasattr(result, "summary") else None
     ds.attrs = {
         "complete": True,
         "key": task.key,
