@@ -7,7 +7,9 @@ Sejnowski, PNAS 122, e2316745122, 2025). :func:`analyze_equilibria` tests it on 
 (trained, or any realization):
 
 1. the fixed points and slow points of the network at a constant input (the delay period: no
-   input) from random starts (:func:`randrnn.fixedpoints.find_fixed_points`);
+   input) from random starts (:func:`randrnn.fixedpoints.find_fixed_points`): equilibria of the
+   noiseless vector field with the realization's couplings, input, timescales and ``phi`` (its
+   noise amplitude does not enter an equilibrium);
 2. at the chosen equilibrium, the Jacobian :math:`T^{-1}(-I + W\\,\\mathrm{diag}(\\phi'(x^*)))`
    (:func:`randrnn.networks.jacobian`) and its exact eigenvalues;
 3. the measured statistics of ``W``, the timescales and the gains per population and the fitted
